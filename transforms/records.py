@@ -1,0 +1,107 @@
+"""The records that flow between stages: small frozen dataclasses, never mutated.
+
+Offsets (`start`, `end`) are Python code-point offsets into the decoded text of one
+record (a whole `.txt` file, or one JSONL line's text field), end exclusive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+ARTICLE = "article"
+TEASER = "teaser"
+
+
+def story_id(uri: str, record: int, start: int, end: int) -> str:
+    """Stable id of a span: a content hash of (source, span), the same on every runner."""
+    key = f"{uri}\n{record}\n{start}\n{end}".encode()
+    return hashlib.sha1(key).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One scraped dump: a text file, or one record of a JSONL file."""
+
+    uri: str
+    record: int
+    text: str
+    # Other fields of a JSONL record (url, fetched, ...) as canonical JSON, kept as metadata.
+    metadata_json: str = "{}"
+    # Notes on how the bytes were decoded (e.g. "cp1252 fallback"), for the report.
+    decoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a story draft with the role the splitter gave it."""
+
+    start: int
+    end: int
+    role: str  # see split_stories.ROLE_*
+
+
+@dataclass(frozen=True)
+class StoryDraft:
+    """A story span found by the splitter, before its fields are parsed."""
+
+    uri: str
+    record: int
+    start: int
+    end: int
+    lines: tuple[Line, ...]
+    # dump text[start:end]; line offsets are absolute, so line text = text[l.start - start : l.end - start]
+    text: str
+    cue: str  # what opened this story (kicker, title, topic-shift, truncation, ...)
+    metadata_json: str = "{}"
+
+    def line_text(self, line: Line) -> str:
+        return self.text[line.start - self.start : line.end - self.start]
+
+
+@dataclass(frozen=True)
+class Story:
+    """A parsed story, as written to the corpus (see write_corpus.story_to_json)."""
+
+    id: str
+    uri: str
+    record: int
+    start: int
+    end: int
+    text: str  # body only: paragraphs joined by a blank line
+    kind: str  # ARTICLE or TEASER
+    title: str | None
+    kicker: str | None
+    deck: str | None
+    truncated: bool
+    metadata_json: str = "{}"
+    cluster: str | None = None
+    duplicate_of: str | None = None
+    # Why the story joined its cluster: "exact", "near", "contained" (None for a singleton).
+    dedup_reason: str | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Anything not kept as a story: boilerplate lines, undecodable input, failed elements."""
+
+    stage: str  # the stage that set it aside (read, split, parse, dedup, write)
+    reason: str  # short machine-readable reason, e.g. "boilerplate", "undecodable", "exception"
+    uri: str
+    record: int | None
+    start: int | None
+    end: int | None
+    text: str
+    detail: str = ""
+    kind: str = field(default="rejected")  # "boilerplate" for boilerplate lines, else "rejected"
+
+    @property
+    def id(self) -> str:
+        return story_id(self.uri, -1 if self.record is None else self.record, self.start or 0, self.end or 0)
+
+
+def canonical_json(obj: object) -> str:
+    """JSON with sorted keys and no ASCII escaping: the same bytes on every run."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""Data files shipped inside the package (never downloaded at run time)."""
