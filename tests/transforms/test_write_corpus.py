@@ -1,0 +1,348 @@
+"""WriteCorpus: the record/shard rules, then real runs into tmp_path (names, contents, bytes)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+import zstandard
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import offline_test_pipeline
+from transforms import counters
+from transforms.records import ARTICLE, TEASER, Rejected, Story, canonical_json, story_id
+from transforms.write_corpus import (
+    CorpusConfig,
+    WriteCorpus,
+    encode_shard,
+    rejected_to_json,
+    shard_name,
+    shard_of,
+    sort_key,
+    stale_shard_names,
+    story_to_json,
+    to_line,
+)
+
+CONTRACT_KEYS = {"id", "text", "kind", "title", "kicker", "deck", "truncated", "source", "dedup"}
+
+
+def make_story(uri: str, record: int, start: int, end: int, **fields) -> Story:
+    values = dict(
+        id=story_id(uri, record, start, end),
+        uri=uri,
+        record=record,
+        start=start,
+        end=end,
+        text=f"Body of {uri}#{record}@{start}.\n\nSecond paragraph — café.",
+        kind=ARTICLE,
+        title=None,
+        kicker=None,
+        deck=None,
+        truncated=False,
+    )
+    values.update(fields)
+    return Story(**values)
+
+
+# ---- pure functions ---------------------------------------------------------------------------
+
+
+def test_story_to_json_has_the_contract_and_keeps_falsy_values():
+    story = make_story(
+        "dumps/page-00001.txt", 0, 0, 0, text="", metadata_json=canonical_json({"url": "u", "fetched": None})
+    )
+    obj = story_to_json(story)
+    assert set(obj) == CONTRACT_KEYS | {"metadata"}
+    assert obj["source"] == {"uri": "dumps/page-00001.txt", "record": 0, "start": 0, "end": 0}
+    assert obj["dedup"] == {"cluster": None, "duplicate_of": None, "reason": None, "similarity": None}
+    assert obj["metadata"] == {"url": "u", "fetched": None}
+    line = to_line(obj)
+    assert json.loads(line) == obj
+    for fragment in ('"truncated": false', '"title": null', '"record": 0', '"start": 0', '"text": ""'):
+        assert fragment in line
+
+
+def test_story_to_json_dedup_fields():
+    story = make_story(
+        "a.txt",
+        0,
+        5,
+        90,
+        kind=TEASER,
+        kicker="SPORT",
+        deck="Deck",
+        truncated=True,
+        cluster="c-1",
+        duplicate_of="abc",
+        dedup_reason="contained",
+        similarity=0.0,
+    )
+    obj = story_to_json(story)
+    assert (obj["kind"], obj["kicker"], obj["deck"], obj["truncated"]) == (TEASER, "SPORT", "Deck", True)
+    assert obj["dedup"] == {"cluster": "c-1", "duplicate_of": "abc", "reason": "contained", "similarity": 0.0}
+
+
+def test_story_to_json_never_writes_nan():
+    assert story_to_json(make_story("a.txt", 0, 0, 1, similarity=float("nan")))["dedup"]["similarity"] is None
+
+
+def test_rejected_to_json():
+    r = Rejected(stage="read", reason="bad-json", uri="b.jsonl", record=0, start=None, end=None, text="{x")
+    obj = rejected_to_json(r)
+    assert obj == {
+        "id": r.id,
+        "kind": "rejected",
+        "stage": "read",
+        "reason": "bad-json",
+        "detail": "",
+        "text": "{x",
+        "source": {"uri": "b.jsonl", "record": 0, "start": None, "end": None},
+    }
+    assert '"detail": ""' in to_line(obj) and '"start": null' in to_line(obj)
+
+
+def test_to_line_is_deterministic_and_unescaped():
+    assert to_line({"b": "é\u2028", "a": [1, None]}) == '{"a": [1, null], "b": "é\u2028"}'
+
+
+def test_shard_of_is_stable():
+    # Pinned values: a change here reshuffles every corpus ever written.
+    assert [shard_of(x, 4) for x in "abcd"] == [0, 1, 3, 2]
+    assert [shard_of(x, 1000) for x in "abcd"] == [108, 269, 603, 278]
+    assert shard_of("3f2a", 1) == 0
+
+
+@given(st.text(), st.integers(min_value=1, max_value=1000))
+def test_shard_of_in_range(record_id, n):
+    assert 0 <= shard_of(record_id, n) < n
+
+
+def test_shard_of_spreads_ids():
+    counts = [0] * 4
+    for i in range(4000):
+        counts[shard_of(story_id("u", i, 0, 1), 4)] += 1
+    assert min(counts) > 900
+
+
+def test_shard_of_rejects_zero_shards():
+    with pytest.raises(ValueError):
+        shard_of("a", 0)
+
+
+def test_encode_shard_gzip_is_reproducible():
+    lines = [to_line({"id": str(i), "text": "café"}) for i in range(100)]
+    first, second = encode_shard(lines, "gzip"), encode_shard(lines, "gzip")
+    assert first == second
+    assert first[4:8] == b"\x00\x00\x00\x00"  # mtime 0
+    assert first[3] & 0x08 == 0  # no file name stored
+    assert gzip.decompress(first).decode() == "".join(line + "\n" for line in lines)
+
+
+def test_encode_shard_none_and_zstd():
+    lines = ['{"a": 1}', '{"b": "é"}']
+    assert encode_shard(lines, "none") == '{"a": 1}\n{"b": "é"}\n'.encode()
+    assert zstandard.ZstdDecompressor().decompress(encode_shard(lines, "zstd")) == encode_shard(lines, "none")
+    assert encode_shard([], "none") == b""
+    assert gzip.decompress(encode_shard([], "gzip")) == b""
+    with pytest.raises(ValueError):
+        encode_shard(lines, "lz4")
+
+
+def test_encode_shard_escapes_lone_surrogates():
+    line = to_line({"text": "x\udc80y"})
+    data = encode_shard([line], "none")
+    assert json.loads(data.decode("utf-8")) == {"text": "x\udc80y"}
+
+
+def test_sort_key_is_total_with_missing_offsets():
+    r = Rejected(stage="read", reason="no-match", uri="x/*", record=None, start=None, end=None, text="")
+    s = make_story("x/a.txt", 0, 10, 20)
+    assert sort_key(r) == ("x/*", -1, -1, r.id)
+    assert sorted([sort_key(s), sort_key(r)]) == [sort_key(r), sort_key(s)]
+
+
+def test_shard_names_and_stale_names():
+    assert shard_name(1, 4, "gzip") == "part-00001-of-00004.jsonl.gz"
+    assert shard_name(0, 1, "none") == "part-00000-of-00001.jsonl"
+    existing = [
+        "part-00000-of-00002.jsonl.gz",
+        "part-00001-of-00002.jsonl.gz",
+        "part-00000-of-00002.jsonl",  # other compression
+        "part-00007-of-00008.jsonl.gz",  # other shard count
+        ".part-00001-of-00002.jsonl.gz.0123abcd.tmp",  # a failed attempt's temp file
+        "README.md",
+        "part-final.jsonl.gz",
+    ]
+    assert stale_shard_names(existing, 2, "gzip") == [
+        ".part-00001-of-00002.jsonl.gz.0123abcd.tmp",
+        "part-00000-of-00002.jsonl",
+        "part-00007-of-00008.jsonl.gz",
+    ]
+
+
+@pytest.mark.parametrize("kwargs", [{"num_shards": 0}, {"compression": "lz4"}])
+def test_config_validates(kwargs):
+    with pytest.raises(ValueError):
+        CorpusConfig(output_dir="out", **kwargs)
+
+
+# ---- the Beam stage ---------------------------------------------------------------------------
+
+CLEAN_STORIES = [
+    make_story("dumps/page-00001.txt", 0, 39, 1858, title="Ad sales boost Time Warner profit", cluster="c-1"),
+    make_story("dumps/page-00001.txt", 0, 1860, 2200, kind=TEASER, kicker="SPORT", truncated=True),
+    make_story("dumps/batch-01.jsonl", 3, 0, 500, metadata_json=canonical_json({"url": "http://x/3"})),
+    make_story("dumps/page-00002.txt", 0, 0, 100, text="", title="", cluster="c-2"),
+]
+DUPLICATE_STORIES = [
+    make_story(
+        "dumps/page-00009.txt",
+        0,
+        12,
+        1800,
+        cluster="c-1",
+        duplicate_of=CLEAN_STORIES[0].id,
+        dedup_reason="near",
+        similarity=0.91,
+    ),
+]
+REJECTED_RECORDS = [
+    Rejected(
+        stage="read", reason="bad-json", uri="dumps/batch-01.jsonl", record=2, start=None, end=None, text="{"
+    ),
+    Rejected(
+        stage="split",
+        reason="boilerplate",
+        uri="dumps/page-00001.txt",
+        record=0,
+        start=0,
+        end=37,
+        text="Share this page",
+        kind="boilerplate",
+    ),
+]
+
+
+def _run(output_dir: Path, compression: str = "gzip", num_shards: int = 4, clean=None):
+    config = CorpusConfig(output_dir=str(output_dir), num_shards=num_shards, compression=compression)
+    p = offline_test_pipeline()
+    clean_pc = p | "Clean" >> beam.Create(CLEAN_STORIES if clean is None else clean)
+    dup_pc = p | "Duplicates" >> beam.Create(DUPLICATE_STORIES)
+    rej_pc = p | "Rejected" >> beam.Create(REJECTED_RECORDS)
+    _ = (clean_pc, dup_pc, rej_pc) | WriteCorpus(config)
+    result = p.run()
+    result.wait_until_finish()
+    return result
+
+
+def _read_dir(folder: Path) -> list[dict]:
+    records = []
+    for f in sorted(folder.iterdir()):
+        data = gzip.decompress(f.read_bytes()) if f.name.endswith(".gz") else f.read_bytes()
+        records += [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+    return records
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(root)): f.read_bytes() for f in sorted(root.rglob("*")) if f.is_file()}
+
+
+def test_write_corpus_files_names_and_contents(tmp_path):
+    out = tmp_path / "out"
+    result = _run(out)
+    expected_names = [f"part-{i:05d}-of-00004.jsonl.gz" for i in range(4)]
+    for subdir in ("clean", "duplicates", "rejected"):
+        assert sorted(f.name for f in (out / subdir).iterdir()) == expected_names
+    assert sorted(f.name for f in out.iterdir()) == ["clean", "duplicates", "rejected"]
+
+    clean = _read_dir(out / "clean")
+    assert sorted(r["id"] for r in clean) == sorted(s.id for s in CLEAN_STORIES)
+    assert {r["id"]: r for r in clean} == {s.id: json.loads(to_line(story_to_json(s))) for s in CLEAN_STORIES}
+    for r in clean:
+        assert CONTRACT_KEYS <= set(r)
+    empty = next(r for r in clean if r["source"]["uri"] == "dumps/page-00002.txt")
+    assert (empty["text"], empty["title"], empty["truncated"], empty["source"]["start"]) == ("", "", False, 0)
+
+    (dup,) = _read_dir(out / "duplicates")
+    assert dup["dedup"] == {
+        "cluster": "c-1",
+        "duplicate_of": CLEAN_STORIES[0].id,
+        "reason": "near",
+        "similarity": 0.91,
+    }
+    rejected = _read_dir(out / "rejected")
+    assert sorted((r["kind"], r["reason"]) for r in rejected) == [
+        ("boilerplate", "boilerplate"),
+        ("rejected", "bad-json"),
+    ]
+
+    # Each record sits in the shard of its id, and lines inside a shard are in (uri, record, start, id) order.
+    for i in range(4):
+        lines = _read_dir_file(out / "clean" / expected_names[i])
+        assert all(shard_of(r["id"], 4) == i for r in lines)
+        keys = [(r["source"]["uri"], r["source"]["record"], r["source"]["start"], r["id"]) for r in lines]
+        assert keys == sorted(keys)
+
+    totals = {}
+    for c in result.metrics().query(MetricsFilter().with_namespace(counters.NAMESPACE))["counters"]:
+        totals[c.key.metric.name] = totals.get(c.key.metric.name, 0) + c.committed
+    assert totals == {counters.WRITTEN_CLEAN: 4, counters.WRITTEN_DUPLICATES: 1, counters.WRITTEN_REJECTED: 2}
+
+
+def _read_dir_file(f: Path) -> list[dict]:
+    return [json.loads(line) for line in gzip.decompress(f.read_bytes()).decode().split("\n") if line]
+
+
+def test_write_corpus_reports_every_shard(tmp_path):
+    config = CorpusConfig(output_dir=str(tmp_path), num_shards=3)
+    p = offline_test_pipeline()
+    stories = p | "Clean" >> beam.Create(CLEAN_STORIES)
+    nothing = p | "Nothing" >> beam.Create([]).with_output_types(Story)
+    no_rejects = p | "NoRejects" >> beam.Create([]).with_output_types(Rejected)
+    written = {"clean": stories, "duplicates": nothing, "rejected": no_rejects} | WriteCorpus(config)
+    clean_counts = [0, 0, 0]
+    for s in CLEAN_STORIES:
+        clean_counts[shard_of(s.id, 3)] += 1
+    expected = [("clean", f"part-{i:05d}-of-00003.jsonl.gz", clean_counts[i]) for i in range(3)]
+    expected += [
+        (sub, f"part-{i:05d}-of-00003.jsonl.gz", 0) for sub in ("duplicates", "rejected") for i in range(3)
+    ]
+    assert_that(written | beam.Map(lambda w: (w[0], Path(w[1]).name, w[2])), equal_to(expected))
+    p.run().wait_until_finish()
+    assert _read_dir(tmp_path / "rejected") == []
+    assert (tmp_path / "rejected" / "part-00002-of-00003.jsonl.gz").stat().st_size > 0  # a valid empty gzip
+
+
+def test_write_corpus_is_byte_identical_across_runs(tmp_path):
+    _run(tmp_path / "a")
+    _run(tmp_path / "b", clean=list(reversed(CLEAN_STORIES)))  # input order must not matter
+    first = _snapshot(tmp_path / "a")
+    assert first == _snapshot(tmp_path / "b")
+    _run(tmp_path / "a")  # rerun over existing output: same bytes, nothing left beside them
+    assert _snapshot(tmp_path / "a") == first
+    assert len(first) == 12
+
+
+def test_write_corpus_rerun_with_other_shards_removes_stale_ones(tmp_path):
+    _run(tmp_path, num_shards=4)
+    _run(tmp_path, num_shards=2, compression="none")
+    for subdir in ("clean", "duplicates", "rejected"):
+        names = sorted(f.name for f in (tmp_path / subdir).iterdir())
+        assert names == ["part-00000-of-00002.jsonl", "part-00001-of-00002.jsonl"]
+    assert sorted(r["id"] for r in _read_dir(tmp_path / "clean")) == sorted(s.id for s in CLEAN_STORIES)
+
+
+def test_write_corpus_zstd(tmp_path):
+    _run(tmp_path, compression="zstd", num_shards=1)
+    data = (tmp_path / "clean" / "part-00000-of-00001.jsonl.zst").read_bytes()
+    lines = zstandard.ZstdDecompressor().decompress(data).decode().split("\n")
+    assert [json.loads(line)["id"] for line in lines if line] == [
+        s.id for s in sorted(CLEAN_STORIES, key=sort_key)
+    ]
