@@ -1,0 +1,138 @@
+"""Each line cue, with cases where it must fire and where it must not."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from transforms import line_cues
+from transforms.line_cues import BOILERPLATE, BYLINE, CREDIT, DATELINE
+
+
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        ("Advertisement", BOILERPLATE),
+        ("ADVERTISEMENT", BOILERPLATE),
+        ("Share this article", BOILERPLATE),
+        ("Share this:", BOILERPLATE),
+        ("Share on Facebook", BOILERPLATE),
+        ("Follow us on Twitter", BOILERPLATE),
+        ("Photo: AFP", BOILERPLATE),
+        ("Photo: Jane Smith/EPA", BOILERPLATE),
+        ("Comments (179)", BOILERPLATE),
+        ("Most read", BOILERPLATE),
+        ("Related stories", BOILERPLATE),
+        ("4 min read", BOILERPLATE),
+        ("Published 9 September 2004", BOILERPLATE),
+        ("Last updated at 17:54", BOILERPLATE),
+        ("Home | News | Business | Sport | Tech", BOILERPLATE),
+        ("Copyright 2004 News Example. All rights reserved.", BOILERPLATE),
+        ("Media playback is unsupported on your device", BOILERPLATE),
+        ("Tweet", BOILERPLATE),
+        ("By Laura Harris, BBC News", BYLINE),
+        ("By Andrew Hughes", BYLINE),
+        ("By Jane Doe and Tom Hall", BYLINE),
+        ("Michael Wright, Entertainment reporter", BYLINE),
+        ("LONDON (Reuters) -", DATELINE),
+        ("NEW YORK (AP) —", DATELINE),
+        ("WASHINGTON, April 1 (Reuters) -", DATELINE),
+        ("Reporting by Tom Cooper in New York; Editing by Helen Turner", CREDIT),
+        ("Additional reporting by Jane Smith", CREDIT),
+    ],
+)
+def test_boilerplate_kinds(line: str, kind: str) -> None:
+    assert line_cues.boilerplate_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share prices rose sharply on Monday after the bank said profits had doubled.",
+        "By the end of the year the company expects to have hired 400 more staff.",
+        "Photographers lined the street as the minister arrived.",
+        "Email traffic to the service doubled in a week, the firm said.",
+        "The most read story of the year was about a cat.",
+        "Comments made by the minister angered opposition MPs, who called for an apology.",
+        "Ad sales boost Time Warner profit",
+    ],
+)
+def test_prose_is_not_boilerplate(line: str) -> None:
+    assert line_cues.boilerplate_kind(line) is None
+
+
+def test_kicker_label_and_offset() -> None:
+    line = "NO EXCUSES: Marcos said his administration was acting on voters’ demands"
+    m = line_cues.match_kicker(line)
+    assert m is not None and m.kicker == "NO EXCUSES"
+    assert line[m.rest_offset :].startswith("Marcos said")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Photo: the minister arrives at the summit in Brussels on Monday morning",  # not capitals
+        "“WARNING: this product is dangerous,” the label said in large red letters.",  # quote
+        "A: the answer is that nobody knows how many voters will turn out this time",  # one letter
+        "2024: a year in which markets rose, fell and rose again for investors",  # no letters
+        "BACKLASH: too short",  # no teaser text after the label
+        "He said: THE END is near for the old stadium, which will close next year.",
+    ],
+)
+def test_kicker_must_not_fire(line: str) -> None:
+    assert line_cues.match_kicker(line) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He left.", True),
+        ("“We won,” he said.”", True),
+        ("Is it over?", True),
+        ("It was the end of an era...", False),
+        ("It was the end of an era…", False),
+        ("Austria finished with 436 points, ahead of Israel", False),
+        ("", False),
+    ],
+)
+def test_ends_sentence_simple(text: str, expected: bool) -> None:
+    assert line_cues.ends_sentence_simple(text) is expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Ad sales boost Time Warner profit", True),
+        ("Crossrail link 'to get go-ahead'", True),
+        ("What now for Kelly Holmes?", True),
+        ("Barbarians 19-47 New Zealand", True),
+        ("The company said profits rose.", False),  # a sentence
+        ("Results from the match between", False),  # dangling function word
+        ("the minister said on Monday", False),  # lower-case start
+        ("Main points of the plan:", False),
+        (" ".join(["word"] * 25), False),  # too long
+    ],
+)
+def test_looks_like_title(line: str, expected: bool) -> None:
+    assert line_cues.looks_like_title(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A" * 50_000 + ":",
+        "By " + "A" * 50_000,
+        "LONDON " * 10_000 + "(Reuters)",
+        "Photo: " + "x" * 50_000,
+        "a | " * 20_000,
+        "Reporting by " + "x " * 30_000,
+    ],
+)
+def test_cues_are_linear_on_hostile_lines(line: str) -> None:
+    started = time.perf_counter()
+    line_cues.boilerplate_kind(line)
+    line_cues.match_kicker(line)
+    line_cues.looks_like_title(line)
+    # Generous bound: a backtracking pattern would take minutes, not a second.
+    assert time.perf_counter() - started < 2.0

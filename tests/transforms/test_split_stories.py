@@ -1,0 +1,148 @@
+"""SplitStories: each boundary cue, places where no cue may fire, and the Beam stage."""
+
+from __future__ import annotations
+
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import SAMPLES, offline_test_pipeline
+from transforms.records import Dump, Rejected, StoryDraft
+from transforms.split_stories import (
+    CUE_BYLINE,
+    CUE_KICKER,
+    CUE_TITLE,
+    CUE_TOPIC,
+    CUE_TRUNCATION,
+    ROLE_TITLE,
+    SplitConfig,
+    SplitStories,
+    drafts_from_split,
+    split_text,
+    text_lines,
+)
+
+NK = (
+    "A top North Korean nuclear envoy is set to visit the US next month for rare bilateral talks, "
+    "a news report said yesterday, as diplomats pushed to revive negotiations."
+)
+NK2 = "North Korea wants sanctions eased and a peace treaty with the US before it returns to talks."
+TEASER = (
+    "BACKLASH: The National Party quit its partnership after the election loss Australia’s "
+    "National Party has split from its conservative coalition partner of more than 60 years, "
+    "citing policy differences over renewable energy and after a resounding loss at"
+)
+LEDE = (
+    "A documentary whose main subject was killed in an airstrike weeks before it premiered at "
+    "Cannes stunned viewers into silence at the festival on Thursday as the lights came"
+)
+
+
+def story_texts(text: str, config: SplitConfig = SplitConfig()) -> list[str]:
+    result = split_text(text, config)
+    lines = result.lines
+    return [text[lines[s[0]].start : lines[s[-1]].end] for s in result.stories]
+
+
+def test_text_lines_offsets_and_blank_lines() -> None:
+    text = "  First line  \r\n\r\nSecond\nThird\n"
+    lines = text_lines(text)
+    assert [(ln.text, text[ln.start : ln.end], ln.blank_before) for ln in lines] == [
+        ("First line", "First line", False),
+        ("Second", "Second", True),
+        ("Third", "Third", False),
+    ]
+
+
+def test_kicker_lines_are_stories_of_their_own() -> None:
+    text = "\n".join([NK, NK2, TEASER, TEASER.replace("BACKLASH", "FALLOUT")])
+    result = split_text(text)
+    assert len(result.stories) == 3
+    assert result.cues[1:] == (CUE_KICKER, CUE_KICKER)
+
+
+def test_truncated_line_ends_a_story() -> None:
+    text = "\n".join([LEDE, NK, NK2])
+    assert story_texts(text) == [LEDE, NK + "\n" + NK2]
+    assert split_text(text).cues[1] == CUE_TRUNCATION
+
+
+def test_short_unpunctuated_line_inside_an_article_does_not_split() -> None:
+    text = "\n".join([NK, "Venue: Griffin Park", NK2])
+    assert len(split_text(text).stories) == 1
+
+
+def test_title_opens_a_story_and_byline_stays_under_it() -> None:
+    text = "\n".join(
+        [NK, NK2, "Sanctions deal for Korean talks", "By Jane Smith, BBC News", NK2.replace("before", "after")]
+    )
+    result = split_text(text)
+    assert len(result.stories) == 2
+    assert result.cues[1] == CUE_TITLE
+    second = result.stories[1]
+    assert result.lines[second[0]].role == ROLE_TITLE
+    assert [result.lines[i].role for i in second] == [ROLE_TITLE, "byline", "paragraph"]
+
+
+def test_byline_without_title_opens_a_story() -> None:
+    text = "\n".join([NK, "By Jane Smith", NK2])
+    result = split_text(text)
+    assert len(result.stories) == 2 and result.cues[1] == CUE_BYLINE
+
+
+def test_boilerplate_lines_are_set_aside_not_lost() -> None:
+    text = "\n".join(["Advertisement", NK, "Share this article", NK2])
+    dump = Dump("mem://x.txt", 0, text)
+    items = list(drafts_from_split(dump, split_text(text)))
+    drafts = [i for i in items if isinstance(i, StoryDraft)]
+    rejected = [i for i in items if isinstance(i, Rejected)]
+    assert [r.text for r in rejected] == ["Advertisement", "Share this article"]
+    assert all(r.kind == "boilerplate" and r.stage == "split" for r in rejected)
+    assert len(drafts) == 1
+    assert drafts[0].text == NK + "\nShare this article\n" + NK2  # inner boilerplate stays in the span
+
+
+def test_a_colon_in_a_quote_is_not_a_kicker() -> None:
+    text = "\n".join([NK, "“The choice was simple: we had to act,” she said on Monday afternoon.", NK2])
+    assert len(split_text(text).stories) == 1
+
+
+def test_one_line_article_with_title() -> None:
+    text = "Footbridge reopens after repairs\nThe footbridge over the river reopened on Monday after repairs."
+    result = split_text(text)
+    assert len(result.stories) == 1 and result.lines[result.stories[0][0]].role == ROLE_TITLE
+
+
+def test_topic_shift_separates_unrelated_articles() -> None:
+    text = (SAMPLES / "two-articles.txt").read_text(encoding="utf-8")
+    result = split_text(text)
+    assert len(result.stories) == 2
+    assert result.cues[1] in (CUE_TOPIC, CUE_BYLINE, "after-credit")
+    assert split_text(text, SplitConfig(use_topic_shift=False)).stories != result.stories or result.cues[1] != CUE_TOPIC
+
+
+def test_seed_page_gives_five_stories() -> None:
+    text = (SAMPLES / "page-00000.txt").read_text(encoding="utf-8")
+    spans = [(text_lines_span(text, s)) for s in split_text(text).stories]
+    assert spans == [(0, 3435), (3436, 4292), (4293, 5094), (5095, 5861), (5862, 6468)]
+
+
+def text_lines_span(text: str, story: tuple[int, ...]) -> tuple[int, int]:
+    lines = text_lines(text)
+    return lines[story[0]].start, lines[story[-1]].end
+
+
+def test_split_stories_stage() -> None:
+    text = "\n".join(["Most read", NK, NK2, TEASER])
+    with offline_test_pipeline() as p:
+        from apache_beam import Create
+
+        drafts, rejected = p | Create([Dump("mem://a.txt", 0, text)]) | SplitStories()
+        assert_that(
+            drafts | "Spans" >> __import__("apache_beam").Map(lambda d: (d.start, d.end, d.cue)),
+            equal_to([(10, 10 + len(NK) + 1 + len(NK2), "start"), (11 + len(NK) + 1 + len(NK2), len(text), CUE_KICKER)]),
+            label="drafts",
+        )
+        assert_that(
+            rejected | "Reasons" >> __import__("apache_beam").Map(lambda r: (r.reason, r.text, r.start)),
+            equal_to([("boilerplate", "Most read", 0)]),
+            label="rejected",
+        )

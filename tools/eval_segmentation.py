@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Fast development loop: split + parse a folder of dumps with the pure functions (no Beam,
+no dedup; every story its own cluster) and write contract JSONL for the bench scorer.
+
+  python tools/eval_segmentation.py DUMPS_DIR OUT.jsonl
+  python ../shared/bench/score.py --gold ../shared/bench/dev --pred OUT.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from transforms.parse_teasers import parse_draft  # noqa: E402
+from transforms.records import Dump, Rejected, StoryDraft  # noqa: E402
+from transforms.split_stories import SplitConfig, drafts_from_split, split_text  # noqa: E402
+
+
+def dumps_in(folder: Path):
+    for path in sorted(folder.iterdir()):
+        uri = f"dumps/{path.name}"
+        if path.suffix == ".txt":
+            yield Dump(uri, 0, path.read_text(encoding="utf-8"))
+        elif path.suffix == ".jsonl":
+            lines = [ln for ln in path.read_text(encoding="utf-8").split("\n") if ln.strip()]
+            for k, line in enumerate(lines):
+                yield Dump(uri, k, json.loads(line)["text"])
+
+
+CONFIG = SplitConfig(topic_penalty=float(os.environ.get("PENALTY", "1.0")), use_topic_shift=os.environ.get("TOPIC", "1") == "1")
+
+
+def main() -> None:
+    folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+    with out.open("w", encoding="utf-8") as f:
+        for dump in dumps_in(folder):
+            for item in drafts_from_split(dump, split_text(dump.text, CONFIG)):
+                if not isinstance(item, StoryDraft):
+                    continue
+                story = parse_draft(item)
+                if isinstance(story, Rejected):
+                    continue
+                rec = {"id": story.id, "text": story.text, "kind": story.kind, "title": story.title,
+                       "kicker": story.kicker, "deck": story.deck, "truncated": story.truncated,
+                       "source": {"uri": story.uri, "record": story.record, "start": story.start,
+                                  "end": story.end},
+                       "dedup": {"cluster": story.id, "duplicate_of": None}, "cue": item.cue}
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""What a single line of a dump looks like: boilerplate, byline, dateline, credit, kicker, title.
+
+Pure functions over one line of text; the splitter (split_stories) combines them with the
+lines around it. Every pattern here is linear-time: no nested quantifiers over the same
+characters, so adversarial lines cannot make them backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Closing characters that may follow a sentence's final punctuation.
+_CLOSERS = "\"'”’“‘)]»"
+_TERMINAL = ".!?"
+
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+# ---------------------------------------------------------------- boilerplate
+
+# Interface text that scrapers pick up around articles. Whole-line matches, case-insensitive.
+_BOILERPLATE_PHRASES = [
+    r"advertisement",
+    r"sponsored( content)?",
+    r"(story|article) continues below( (this )?advertisement)?",
+    r"share( this( article| story| page| post)?)?( (on|via) \w+)?",
+    r"share on \w+",
+    r"(tweet|email|print|save|comment|like|reply)( this( story| article| page)?)?",
+    r"(email|print) this( story| article| page)",
+    r"follow us( on \w+)?",
+    r"follow @\w+",
+    r"subscribe( (to|for) .{1,60})?",
+    r"sign up( (to|for) .{1,80})?",
+    r"(get|download) (the|our) app",
+    r"most (read|popular|viewed|shared|watched)",
+    r"(related|more) (stories|articles|topics|content|links|coverage|news)",
+    r"more on this (story|topic)",
+    r"read more( (on|about) .{1,60})?",
+    r"(top|latest|trending|recommended) (stories|news|articles)",
+    r"back to (the )?top",
+    r"skip to (the )?(main )?(content|navigation)",
+    r"listen to this (article|story)",
+    r"media playback is (unsupported|not supported) on your device",
+    r"report an? (error|issue|typo|correction)",
+    r"\d{1,3} min(ute)?s? (read|listen)",
+    r"(published|updated|last updated|posted)( (at|on))?:? .{1,40}",
+    r"comments?( \(\d+\))?",
+    r"\d+ comments?",
+    r"(view|show|load) (more )?comments?",
+    r"(photo|photograph|image|picture|video|graphic|illustration)s?( credit)?: .{1,60}",
+    r"(getty images|reuters|afp|ap|epa|pa media|pa)( photo)?",
+    r"all rights reserved\.?",
+    r"(copyright|©) .{0,80}",
+    r".{0,80}all rights reserved\.?",
+    r"click here .{0,60}",
+    r"cookies? (policy|settings)",
+    r"(privacy|terms)( policy| of (use|service))?",
+    r"loading\.{0,3}",
+]
+_BOILERPLATE_RE = re.compile(
+    r"^(?:" + "|".join(_BOILERPLATE_PHRASES) + r")[.!:]?$", re.IGNORECASE
+)
+# Navigation bars: short items separated by pipes or bullets ("Home | News | Sport").
+_NAV_RE = re.compile(r"^[^|•·]{1,30}(?:\s[|•·]\s[^|•·]{1,30}){2,}$")
+
+# "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall"
+_BYLINE_RE = re.compile(r"^By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,\s+|\s+and\s+|\s+-\s+).{1,60})?$")
+# "Jane Smith, Business reporter" / "Political correspondent"
+_ROLE_LINE_RE = re.compile(
+    r"^(?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*,?\s+[\w ]{0,30}"
+    r"(?:reporter|correspondent|editor|writer|staff writer|contributor)$",
+    re.IGNORECASE,
+)
+# "LONDON (Reuters) -", "NEW YORK, March 3 (AP) —" as a line of its own.
+_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z.'’ -]{1,40}(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\([A-Za-z][\w .&-]{0,30}\)\s*[-–—]+$"
+)
+# "Reporting by X; Editing by Y", "Additional reporting by ...", "(Writing by ...)"
+_CREDIT_RE = re.compile(
+    r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled|research|produced)\s+by\s+.{1,160}$",
+    re.IGNORECASE,
+)
+
+BOILERPLATE = "boilerplate"
+BYLINE = "byline"
+DATELINE = "dateline"
+CREDIT = "credit"
+
+
+def boilerplate_kind(line: str) -> str | None:
+    """The kind of non-story line this is (boilerplate, byline, dateline, credit), or None."""
+    text = " ".join(line.split())
+    if not text:
+        return None
+    if len(text) <= 200 and _CREDIT_RE.match(text) and ";" in text or _CREDIT_RE.match(text) and len(text) < 90:
+        return CREDIT
+    if len(text) > 120:
+        return None
+    if _DATELINE_RE.match(text):
+        return DATELINE
+    if _BYLINE_RE.match(text) and not ends_sentence_simple(text):
+        return BYLINE
+    if len(text) <= 60 and _ROLE_LINE_RE.match(text):
+        return BYLINE
+    if _BOILERPLATE_RE.match(text) or _NAV_RE.match(text):
+        return BOILERPLATE
+    return None
+
+
+# ---------------------------------------------------------------- kickers
+
+# "BACKLASH: ...", "NO EXCUSES: ...", "U-TURN: ..." — one to five capitalised words, a colon,
+# then the teaser text. Digits allowed inside words, but the label must hold letters.
+_KICKER_RE = re.compile(r"^([A-Z0-9][A-Z0-9'’&.\-]*(?: [A-Z0-9][A-Z0-9'’&.\-]*){0,4}):[ \t]+(\S.*)$")
+MIN_TEASER_WORDS_AFTER_KICKER = 6
+
+
+@dataclass(frozen=True)
+class KickerMatch:
+    kicker: str  # the label, without the colon
+    rest_offset: int  # offset in the line where the text after the label starts
+
+
+def match_kicker(line: str) -> KickerMatch | None:
+    """A capitalised label at the line start followed by teaser text, else None.
+
+    Not a kicker: a label without letters ("2024: ..."), a single letter ("A: ..."),
+    a colon inside a quotation (the line then starts with a quote mark), a short remainder.
+    """
+    m = _KICKER_RE.match(line)
+    if not m:
+        return None
+    label, rest = m.group(1), m.group(2)
+    letters = [c for c in label if c.isalpha()]
+    if len(letters) < 2 or any(c.islower() for c in letters):
+        return None
+    if len(rest.split()) < MIN_TEASER_WORDS_AFTER_KICKER:
+        return None
+    return KickerMatch(kicker=label, rest_offset=m.start(2))
+
+
+# ---------------------------------------------------------------- sentence ends and titles
+
+
+def ends_sentence_simple(text: str) -> bool:
+    """Whether the text ends with terminal punctuation (closing quotes/brackets allowed after it).
+
+    An ellipsis counts as unfinished. Abbreviation-aware checks live in transforms.sentences;
+    this cheap test is what the splitter needs per line.
+    """
+    t = text.rstrip()
+    while t and t[-1] in _CLOSERS:
+        t = t[:-1]
+    if not t:
+        return False
+    if t.endswith("...") or t.endswith("…"):
+        return False
+    return t[-1] in _TERMINAL
+
+
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at for with from by as into than that which who whose "
+    "its his her their our your my is are was were be been has have had will would can could "
+    "should may might must not no nor so if between about against during without within through "
+    "via amid among toward towards upon onto per".split()
+)
+
+
+def dangling_function_word(text: str) -> bool:
+    """Whether the text stops on a word that cannot end a sentence or a headline ("the", "of")."""
+    words = text.split()
+    return bool(words) and words[-1].strip(_CLOSERS + ",;:").lower() in _FUNCTION_WORDS
+
+
+MAX_TITLE_WORDS = 20
+MAX_TITLE_CHARS = 160
+
+
+def looks_like_title(line: str) -> bool:
+    """Headline shape: short, starts with a capital, digit or quote, no final full stop or comma.
+
+    Headlines may end in '?' or '!' or a closing quote; they never end in '.', ',', ';', ':'
+    or a dangling function word.
+    """
+    text = line.strip()
+    words = text.split()
+    if not words or len(words) > MAX_TITLE_WORDS or len(text) > MAX_TITLE_CHARS:
+        return False
+    first = text[0]
+    if not (first.isupper() or first.isdigit() or first in "\"'“‘"):
+        return False
+    if not any(c.isalpha() for c in text):
+        return False
+    core = text.rstrip(_CLOSERS)
+    if not core or core[-1] in ".,;:-–—" or core.endswith("…"):
+        return False
+    if dangling_function_word(text):
+        return False
+    return True
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,349 @@
+"""SplitStories: cut each dump into story drafts and boilerplate lines.
+
+Paragraphs are lines. The splitter first gives every line a role from its own shape
+(line_cues), then opens a new story at the explicit cues — a kicker label, a headline
+line, a byline or dateline that does not follow a headline, a credit line closing the
+previous story, a line that stops mid-sentence, a blank line in a page that uses blank
+lines only between blocks — and finally looks for topic shifts inside what is left
+(topic_shift). Boilerplate lines become records of their own, so no text is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from transforms import line_cues
+from transforms.records import Dump, Line, Rejected, StoryDraft
+from transforms.topic_shift import DEFAULT_PENALTY, content_terms, scored_boundaries
+
+ROLE_PARAGRAPH = "paragraph"
+ROLE_TITLE = "title"
+ROLE_KICKER = "kicker"  # a teaser line opening with a KICKER: label
+NON_STORY_ROLES = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT)
+CONTENT_ROLES = (ROLE_PARAGRAPH, ROLE_TITLE, ROLE_KICKER)
+
+CUE_START = "start"
+CUE_KICKER = "kicker"
+CUE_AFTER_KICKER = "after-kicker"
+CUE_TITLE = "title"
+CUE_BYLINE = "byline"
+CUE_CREDIT = "after-credit"
+CUE_TRUNCATION = "after-truncation"
+CUE_BLANK = "blank-line"
+CUE_TOPIC = "topic-shift"
+
+# A line that stops mid-sentence ends a story only when it is long enough to be prose
+# (short unpunctuated lines are table rows, scores, captions inside an article).
+MIN_TRUNCATED_WORDS = 12
+# A headline must be followed by a paragraph at least this long.
+MIN_PARAGRAPH_WORDS_AFTER_TITLE = 8
+_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_LINE_RE = re.compile(r"[^\r\n]+")
+_BULLET_START = tuple("-–—•*·")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    topic_penalty: float = DEFAULT_PENALTY
+    use_topic_shift: bool = True
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A non-blank line: offsets without surrounding whitespace, and its role."""
+
+    start: int
+    end: int
+    text: str
+    blank_before: bool
+    role: str
+
+
+@dataclass(frozen=True)
+class Boundary:
+    line: int  # index (into the record's lines) of the first line of the new story
+    cue: str
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    lines: tuple[TextLine, ...]
+    # Each story: indices of its lines, first to last (boilerplate inside the span included).
+    stories: tuple[tuple[int, ...], ...]
+    cues: tuple[str, ...]  # the cue that opened each story
+    boilerplate: tuple[int, ...]  # indices of every non-story line
+
+
+def text_lines(text: str) -> list[TextLine]:
+    """Non-blank lines with their stripped offsets; blank_before marks a blank line above."""
+    out: list[TextLine] = []
+    prev_end = 0
+    for m in _LINE_RE.finditer(text):
+        raw = m.group()
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        start = m.start() + (len(raw) - len(raw.lstrip()))
+        end = start + len(stripped)
+        breaks = len(_BREAK_RE.findall(text, prev_end, m.start())) if out else 0
+        out.append(TextLine(start, end, stripped, breaks >= 2, classify_line(stripped)))
+        prev_end = end
+    return out
+
+
+def classify_line(text: str) -> str:
+    """The role a line has on its own: a non-story kind, a kicker teaser, or a paragraph."""
+    kind = line_cues.boilerplate_kind(text)
+    if kind is not None:
+        return kind
+    if line_cues.match_kicker(text) is not None:
+        return ROLE_KICKER
+    return ROLE_PARAGRAPH
+
+
+def is_truncated_prose(text: str) -> bool:
+    """A long line that stops mid-sentence (a teaser lede, or an article cut off)."""
+    return (
+        line_cues.word_count(text) >= MIN_TRUNCATED_WORDS
+        and not line_cues.ends_sentence_simple(text)
+        and not text.startswith(_BULLET_START)
+    )
+
+
+def mixed_layout(lines: Sequence[TextLine]) -> bool:
+    """Blank lines between some lines but not others: blank lines then separate blocks."""
+    gaps = [ln.blank_before for ln in lines[1:]]
+    return any(gaps) and not all(gaps)
+
+
+def find_titles(lines: Sequence[TextLine]) -> set[int]:
+    """Indices of headline lines: headline-shaped, followed by the story they name.
+
+    The next content line (bylines and datelines may stand between) must be a real
+    paragraph, and the headline must share a content word with the next paragraphs,
+    unless a byline/dateline follows it or it opens the record: that keeps score lines,
+    venue lines and list items inside an article from passing for headlines.
+    """
+    titles: set[int] = set()
+    content = [i for i, ln in enumerate(lines) if ln.role != line_cues.BOILERPLATE]
+    for pos, i in enumerate(content):
+        line = lines[i]
+        if line.role != ROLE_PARAGRAPH or not line_cues.looks_like_title(line.text):
+            continue
+        following = [lines[j] for j in content[pos + 1 :]]
+        bylined = False
+        while following and following[0].role in (line_cues.BYLINE, line_cues.DATELINE):
+            following = following[1:]
+            bylined = True
+        if not following or following[0].role != ROLE_PARAGRAPH:
+            continue
+        if line_cues.word_count(following[0].text) < MIN_PARAGRAPH_WORDS_AFTER_TITLE:
+            continue
+        if line_cues.word_count(following[0].text) <= line_cues.word_count(line.text):
+            continue
+        if bylined or pos == 0:
+            titles.add(i)
+            continue
+        prev = lines[content[pos - 1]]
+        if prev.role == ROLE_PARAGRAPH and not line_cues.ends_sentence_simple(prev.text):
+            if not is_truncated_prose(prev.text):
+                continue  # inside a list or table of short unpunctuated lines
+        head = set(content_terms(line.text))
+        body: set[str] = set()
+        for nxt in following[:3]:
+            if nxt.role == ROLE_PARAGRAPH:
+                body.update(content_terms(nxt.text))
+        if head & body:
+            titles.add(i)
+    return titles
+
+
+def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[list[list[int]], list[str]]:
+    """Group lines into blocks at the explicit cues; returns blocks and the cue opening each."""
+    mixed = mixed_layout(lines)
+    blocks: list[list[int]] = []
+    cues: list[str] = []
+    current: list[int] = []
+    pending_cue: str | None = CUE_START
+
+    def open_block(i: int, cue: str) -> None:
+        nonlocal current
+        current = [i]
+        blocks.append(current)
+        cues.append(cue)
+
+    def content_of(block: list[int]) -> list[int]:
+        return [j for j in block if lines[j].role in CONTENT_ROLES]
+
+    for i, line in enumerate(lines):
+        role = line.role
+        if role == line_cues.BOILERPLATE:
+            if current:
+                current.append(i)
+            continue
+        if role in (line_cues.BYLINE, line_cues.DATELINE):
+            body = content_of(current)
+            if current and len(body) == 1 and lines[body[0]].role == ROLE_TITLE:
+                current.append(i)  # a byline under its headline
+            else:
+                current = []
+                pending_cue = CUE_BYLINE  # a byline opens the next story
+            continue
+        if role == line_cues.CREDIT:
+            if current:
+                current.append(i)
+            current = []
+            pending_cue = CUE_CREDIT
+            continue
+        if role == ROLE_KICKER:
+            open_block(i, CUE_KICKER)
+            current = []
+            pending_cue = CUE_AFTER_KICKER
+            continue
+        if i in titles:
+            open_block(i, CUE_TITLE)
+            pending_cue = None
+            continue
+        if pending_cue is not None or not current:
+            open_block(i, pending_cue or CUE_START)
+            pending_cue = None
+            continue
+        last = lines[content_of(current)[-1]]
+        if last.role == ROLE_PARAGRAPH and is_truncated_prose(last.text):
+            open_block(i, CUE_TRUNCATION)
+        elif mixed and line.blank_before:
+            open_block(i, CUE_BLANK)
+        else:
+            current.append(i)
+    return blocks, cues
+
+
+def topic_boundaries(
+    lines: Sequence[TextLine], block: Sequence[int], mixed: bool, penalty: float
+) -> list[int]:
+    """Positions in `block` where a topic shift opens a new story (never right after a title)."""
+    content = [j for j in block if lines[j].role in CONTENT_ROLES]
+    if len(content) < 2:
+        return []
+    # A title joins its first paragraph: boundaries can only fall before paragraphs.
+    units: list[list[int]] = []
+    for j in content:
+        if units and lines[units[-1][-1]].role == ROLE_TITLE:
+            units[-1].append(j)
+        else:
+            units.append([j])
+    if len(units) < 2:
+        return []
+    texts = [" ".join(lines[j].text for j in unit) for unit in units]
+    allowed = [True] + [
+        not (mixed and not lines[unit[0]].blank_before) and not _inside_list(lines, unit[0])
+        for unit in units[1:]
+    ]
+    cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty)
+    return [block.index(units[c][0]) for c, _ in cuts]
+
+
+def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
+    return lines[j].text.startswith(_BULLET_START)
+
+
+def split_text(text: str, config: SplitConfig = SplitConfig()) -> SplitResult:
+    """Split one dump's text into stories (line indices) and boilerplate lines."""
+    lines = text_lines(text)
+    titles = find_titles(lines)
+    lines = [TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
+             for i, ln in enumerate(lines)]
+    blocks, cues = explicit_boundaries(lines, titles)
+    mixed = mixed_layout(lines)
+    stories: list[tuple[int, ...]] = []
+    story_cues: list[str] = []
+    for block, cue in zip(blocks, cues, strict=True):
+        cuts = topic_boundaries(lines, block, mixed, config.topic_penalty) if config.use_topic_shift else []
+        edges = [0, *cuts, len(block)]
+        for k in range(len(edges) - 1):
+            part = block[edges[k] : edges[k + 1]]
+            # trailing non-story lines belong to no story (they stand between stories)
+            while part and lines[part[-1]].role not in CONTENT_ROLES:
+                part = part[:-1]
+            while part and lines[part[0]].role not in CONTENT_ROLES:
+                part = part[1:]
+            if part:
+                stories.append(tuple(part))
+                story_cues.append(cue if k == 0 else CUE_TOPIC)
+    boilerplate = tuple(i for i, ln in enumerate(lines) if ln.role in NON_STORY_ROLES)
+    return SplitResult(tuple(lines), tuple(stories), tuple(story_cues), boilerplate)
+
+
+def drafts_from_split(dump: Dump, result: SplitResult) -> Iterator[StoryDraft | Rejected]:
+    """StoryDraft records for the stories, Rejected(kind="boilerplate") for non-story lines."""
+    lines = result.lines
+    for story, cue in zip(result.stories, result.cues, strict=True):
+        start, end = lines[story[0]].start, lines[story[-1]].end
+        yield StoryDraft(
+            uri=dump.uri,
+            record=dump.record,
+            start=start,
+            end=end,
+            lines=tuple(Line(lines[i].start, lines[i].end, lines[i].role) for i in story),
+            text=dump.text[start:end],
+            cue=cue,
+            metadata_json=dump.metadata_json,
+        )
+    for i in result.boilerplate:
+        ln = lines[i]
+        yield Rejected(
+            stage="split",
+            reason="boilerplate",
+            uri=dump.uri,
+            record=dump.record,
+            start=ln.start,
+            end=ln.end,
+            text=ln.text,
+            detail=ln.role,
+            kind="boilerplate",
+        )
+
+
+# ---------------------------------------------------------------- Beam stage
+
+import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
+
+from transforms import counters  # noqa: E402
+
+
+class SplitDumpFn(beam.DoFn):
+    """Thin DoFn around split_text; boilerplate lines go to the REJECTED output."""
+
+    REJECTED = "rejected"
+
+    def __init__(self, config: SplitConfig):
+        self._config = config
+        self._stories = counters.counter(counters.DRAFTS)
+        self._boilerplate = counters.counter(counters.BOILERPLATE_LINES)
+
+    def process(self, dump: Dump):
+        result = split_text(dump.text, self._config)
+        for item in drafts_from_split(dump, result):
+            if isinstance(item, Rejected):
+                self._boilerplate.inc()
+                yield beam.pvalue.TaggedOutput(self.REJECTED, item)
+            else:
+                self._stories.inc()
+                yield item
+
+
+class SplitStories(beam.PTransform):
+    """PCollection[Dump] -> (PCollection[StoryDraft], PCollection[Rejected])."""
+
+    def __init__(self, config: SplitConfig = SplitConfig()):
+        super().__init__()
+        self._config = config
+
+    def expand(self, dumps):
+        results = dumps | "SplitDump" >> beam.ParDo(SplitDumpFn(self._config)).with_outputs(
+            SplitDumpFn.REJECTED, main="drafts"
+        )
+        return results.drafts, results[SplitDumpFn.REJECTED]
