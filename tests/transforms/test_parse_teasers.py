@@ -1,0 +1,110 @@
+"""ParseTeasers: kind, title, kicker, deck, body and truncation of a story draft."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import offline_test_pipeline
+from transforms.deck_split import split_deck
+from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft
+from transforms.records import Line, Rejected, Story, StoryDraft
+from transforms.split_stories import drafts_from_split, split_text
+from transforms.records import Dump
+from transforms.truncation import is_truncated
+
+SEED_TEASER = (
+    "BACKLASH: The National Party quit its decades-long partnership with the Liberal Party after their "
+    "election loss to center-left Labor, which won a historic third term Australia’s National Party has "
+    "split from its conservative coalition partner of more than 60 years, the Liberal Party, citing policy "
+    "differences over renewable energy and after a resounding loss at a national election this month. "
+    "“Its time to have a break,” Nationals leader David Littleproud told reporters yesterday. The split "
+    "shows the pressure on Australia’s conservative parties"
+)
+
+
+def drafts(text: str) -> list[StoryDraft]:
+    dump = Dump("mem://p.txt", 0, text)
+    return [d for d in drafts_from_split(dump, split_text(text)) if isinstance(d, StoryDraft)]
+
+
+def test_kicker_teaser_fields() -> None:
+    (draft,) = drafts(SEED_TEASER)
+    story = parse_draft(draft)
+    assert isinstance(story, Story)
+    assert story.kind == "teaser" and story.kicker == "BACKLASH" and story.truncated
+    assert story.deck == (
+        "The National Party quit its decades-long partnership with the Liberal Party after their "
+        "election loss to center-left Labor, which won a historic third term"
+    )
+    assert story.text.startswith("Australia’s National Party has split")
+    assert story.title is None
+
+
+def test_article_with_title_and_byline() -> None:
+    text = (
+        "Sanctions deal for Korean talks\nBy Jane Smith, BBC News\n"
+        "North Korea wants sanctions eased before it returns to the talks, officials said.\n"
+        "Seoul and Tokyo have urged a return to the disarmament talks without conditions."
+    )
+    (draft,) = drafts(text)
+    story = parse_draft(draft)
+    assert story.kind == "article" and story.title == "Sanctions deal for Korean talks"
+    assert story.text == (
+        "North Korea wants sanctions eased before it returns to the talks, officials said.\n\n"
+        "Seoul and Tokyo have urged a return to the disarmament talks without conditions."
+    )
+    assert not story.truncated and story.start == 0 and story.end == len(text)
+
+
+def test_lone_truncated_line_is_a_teaser() -> None:
+    text = (
+        "A documentary whose main subject was killed in an airstrike weeks before it premiered at Cannes "
+        "stunned viewers into silence at the festival on Thursday as the lights came"
+    )
+    story = parse_draft(drafts(text)[0])
+    assert story.kind == "teaser" and story.truncated and story.kicker is None and story.deck is None
+
+
+def test_too_short_story_is_rejected_with_its_text() -> None:
+    draft = StoryDraft("mem://p.txt", 0, 0, 5, (Line(0, 5, "paragraph"),), "Hello", "start")
+    item = parse_draft(draft, ParseConfig(min_chars=20))
+    assert isinstance(item, Rejected)
+    assert (item.stage, item.reason, item.text) == ("parse", "too-short", "Hello")
+
+
+def test_deck_split_falls_back_to_none_when_unsure() -> None:
+    deck, lede = split_deck("this is all lower case text without any capital letters to mark a seam at all")
+    assert deck is None and lede.startswith("this is all")
+
+
+def test_deck_split_does_not_cut_inside_a_name() -> None:
+    deck, lede = split_deck(
+        "Marcos said his administration was acting on voters’ demands, but an academic said the move was "
+        "emotionally motivated after a poor midterm showing Philippine President Ferdinand Marcos Jr "
+        "yesterday sought the resignation of all his Cabinet secretaries, in a move seen as an attempt"
+    )
+    assert deck is not None and deck.endswith("after a poor midterm showing")
+    assert lede.startswith("Philippine President Ferdinand Marcos Jr yesterday")
+
+
+def test_truncation_rules() -> None:
+    assert is_truncated("The company said it would appeal against the ruling and")
+    assert is_truncated("Austria finished with 436 points, ahead of Israel on 357 and Estonia on")
+    assert not is_truncated("The company said it would appeal.")
+    assert not is_truncated("“We will appeal,” he said.”")
+    assert not is_truncated("K Clark")  # a short table row, not a cut sentence
+    assert is_truncated("He said the plan would cost millions,")
+
+
+def test_parse_teasers_stage_counts_and_rejects() -> None:
+    short = StoryDraft("mem://p.txt", 0, 0, 3, (Line(0, 3, "paragraph"),), "Hi.", "start")
+    (teaser,) = drafts(SEED_TEASER)
+    with offline_test_pipeline() as p:
+        stories, rejected = p | beam.Create([teaser, short]) | ParseTeasers(ParseConfig(min_chars=10))
+        assert_that(
+            stories | beam.Map(lambda s: (s.kind, s.kicker, s.truncated)),
+            equal_to([("teaser", "BACKLASH", True)]),
+            label="stories",
+        )
+        assert_that(rejected | beam.Map(lambda r: r.reason), equal_to(["too-short"]), label="rejected")

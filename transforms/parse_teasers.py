@@ -1,0 +1,142 @@
+"""ParseTeasers: decide each story's kind, title, kicker, deck, body and truncation.
+
+A teaser line reads `KICKER: <deck> <lede...>`: the deck (a sub-headline) runs straight
+into the lede with no punctuation between them, so the split point is chosen from
+evidence (deck_split), and left undecided (deck = None) when the evidence is weak,
+rather than cutting a sentence in half.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from transforms import line_cues
+from transforms.deck_split import split_deck
+from transforms.records import ARTICLE, TEASER, Rejected, Story, StoryDraft, story_id
+from transforms.split_stories import ROLE_KICKER, ROLE_TITLE
+from transforms.truncation import is_truncated
+
+DEFAULT_MIN_CHARS = 20
+
+
+@dataclass(frozen=True)
+class ParseConfig:
+    min_chars: int = DEFAULT_MIN_CHARS  # a story whose body is shorter is rejected ("too-short")
+
+
+@dataclass(frozen=True)
+class ParsedFields:
+    kind: str
+    title: str | None
+    kicker: str | None
+    deck: str | None
+    paragraphs: tuple[str, ...]
+    truncated: bool
+
+
+def parse_fields(draft: StoryDraft) -> ParsedFields:
+    """The fields of one story draft (pure; see module docstring)."""
+    content = [ln for ln in draft.lines if ln.role in ("paragraph", ROLE_TITLE, ROLE_KICKER)]
+    first = content[0]
+    first_text = draft.line_text(first)
+    if first.role == ROLE_KICKER:
+        match = line_cues.match_kicker(first_text)
+        assert match is not None  # the splitter gave it this role
+        rest = first_text[match.rest_offset :]
+        deck, lede = split_deck(rest)
+        paragraphs = (lede, *(" ".join(draft.line_text(ln).split()) for ln in content[1:]))
+        paragraphs = tuple(p for p in paragraphs if p)
+        return ParsedFields(TEASER, None, match.kicker, deck, paragraphs, is_truncated(paragraphs[-1]))
+    title = None
+    body_lines = content
+    if first.role == ROLE_TITLE:
+        title = " ".join(first_text.split())
+        body_lines = content[1:]
+    paragraphs = tuple(draft.line_text(ln).strip() for ln in body_lines)
+    if not paragraphs:  # a headline alone: keep it as the text, never lose it
+        return ParsedFields(ARTICLE, None, None, None, (title or "",), False)
+    truncated = is_truncated(paragraphs[-1])
+    # One unpunctuated line with no headline is a teaser's lede that ran off the page.
+    kind = TEASER if title is None and len(paragraphs) == 1 and truncated else ARTICLE
+    return ParsedFields(kind, title, None, None, paragraphs, truncated)
+
+
+def parse_draft(draft: StoryDraft, config: ParseConfig = ParseConfig()) -> Story | Rejected:
+    """A Story from a draft, or a Rejected record when the body is too short to be a story."""
+    fields = parse_fields(draft)
+    text = "\n\n".join(fields.paragraphs)
+    if len(text.strip()) < config.min_chars:
+        return Rejected(
+            stage="parse",
+            reason="too-short",
+            uri=draft.uri,
+            record=draft.record,
+            start=draft.start,
+            end=draft.end,
+            text=draft.text,
+            detail=f"{len(text.strip())} chars < min_chars {config.min_chars}",
+        )
+    return Story(
+        id=story_id(draft.uri, draft.record, draft.start, draft.end),
+        uri=draft.uri,
+        record=draft.record,
+        start=draft.start,
+        end=draft.end,
+        text=text,
+        kind=fields.kind,
+        title=fields.title,
+        kicker=fields.kicker,
+        deck=fields.deck,
+        truncated=fields.truncated,
+        metadata_json=draft.metadata_json,
+    )
+
+
+# ---------------------------------------------------------------- Beam stage
+
+import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
+
+from transforms import counters  # noqa: E402
+
+
+class ParseDraftFn(beam.DoFn):
+    REJECTED = "rejected"
+
+    def __init__(self, config: ParseConfig):
+        self._config = config
+        self._articles = counters.counter(counters.ARTICLES)
+        self._teasers = counters.counter(counters.TEASERS)
+        self._truncated = counters.counter(counters.TRUNCATED)
+        self._rejected = counters.counter(counters.PARSE_REJECTED)
+        self._chars = counters.distribution(counters.STORY_CHARS)
+
+    def setup(self):
+        from transforms.sentences import sentence_tokenizer
+
+        sentence_tokenizer()  # load the Punkt parameters once per worker
+
+    def process(self, draft: StoryDraft):
+        item = parse_draft(draft, self._config)
+        if isinstance(item, Rejected):
+            self._rejected.inc()
+            yield beam.pvalue.TaggedOutput(self.REJECTED, item)
+            return
+        (self._teasers if item.kind == TEASER else self._articles).inc()
+        if item.truncated:
+            self._truncated.inc()
+        self._chars.update(len(item.text))
+        yield item
+
+
+class ParseTeasers(beam.PTransform):
+    """PCollection[StoryDraft] -> (PCollection[Story], PCollection[Rejected])."""
+
+    def __init__(self, config: ParseConfig = ParseConfig()):
+        super().__init__()
+        self._config = config
+
+    def expand(self, drafts):
+        results = drafts | "ParseDraft" >> beam.ParDo(ParseDraftFn(self._config)).with_outputs(
+            ParseDraftFn.REJECTED, main="stories"
+        )
+        return results.stories, results[ParseDraftFn.REJECTED]

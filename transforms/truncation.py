@@ -1,0 +1,27 @@
+"""Does a story stop mid-sentence? (the `truncated` flag)"""
+
+from __future__ import annotations
+
+from transforms import line_cues
+
+# A short unpunctuated last line (a score, a name, a venue) is a table row, not a cut.
+MIN_WORDS_FOR_UNPUNCTUATED_CUT = 6
+
+
+def is_truncated(last_paragraph: str) -> bool:
+    """Whether the story's last paragraph stops mid-sentence.
+
+    True when it ends without terminal punctuation (an ellipsis counts as none) and is long
+    enough to be prose, or when it ends on a comma, an open quote or a dangling function
+    word ("of", "the"), which no finished sentence does.
+    """
+    text = " ".join(last_paragraph.split())
+    if not text:
+        return False
+    if text[-1] in ",;:–—-" or text.endswith(("“", "‘")) and len(text) > 1 and text[-2] == " ":
+        return True
+    if line_cues.ends_sentence_simple(text):
+        return False
+    if line_cues.dangling_function_word(text):
+        return True
+    return line_cues.word_count(text) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT
