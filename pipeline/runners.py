@@ -3,8 +3,8 @@
 Beam 2.77's DirectRunner first tries PrismRunner, which downloads a Go binary; offline
 that fails, and on a network that drops packets it can hang. This runner goes straight
 to the FnApiRunner (the DirectRunner's batch engine, which honours
---direct_num_workers and --direct_running_mode), or the bundle-based runner when the
-pipeline needs features the FnApiRunner lacks.
+--direct_num_workers and --direct_running_mode); a streaming pipeline, which the
+FnApiRunner cannot run, goes to the bundle-based runner.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ class OfflineDirectRunner(DirectRunner):
         from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
-        if not BundleBasedDirectRunner.is_fnapi_compatible():
+        from apache_beam.options.pipeline_options import StandardOptions
+
+        if options.view_as(StandardOptions).streaming:  # the FnApiRunner is batch-only
             return BundleBasedDirectRunner().run_pipeline(pipeline, options)
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         provision_info = fn_runner.ExtendedProvisionInfo(

@@ -1,0 +1,1 @@
+"""storysift's pipeline: options, assembly of the stages, and the command line."""

@@ -1,0 +1,34 @@
+"""Wire the stages into one Beam pipeline. No text logic here: only the order of stages."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from pipeline.options import StageConfigs
+from transforms.deduplicate import Deduplicate
+from transforms.parse_teasers import ParseTeasers
+from transforms.read_dumps import ReadDumps
+from transforms.split_stories import SplitStories
+from transforms.write_corpus import WriteCorpus
+
+
+def is_kept(story) -> bool:
+    return story.duplicate_of is None
+
+
+def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
+    """ReadDumps -> SplitStories -> ParseTeasers -> Deduplicate -> WriteCorpus.
+
+    Returns WriteCorpus's output (what was written) for the caller's report.
+    """
+    dumps, read_rejected = p | "ReadDumps" >> ReadDumps(list(cfg.inputs), cfg.text_field)
+    drafts, split_rejected = dumps | "SplitStories" >> SplitStories(cfg.split)
+    stories, parse_rejected = drafts | "ParseTeasers" >> ParseTeasers(cfg.parse)
+    deduplicated = stories | "Deduplicate" >> Deduplicate(cfg.dedup)
+    kept, dropped = deduplicated | "KeptOrDropped" >> beam.Partition(
+        lambda story, _: 0 if is_kept(story) else 1, 2
+    )
+    rejected = (read_rejected, split_rejected, parse_rejected) | "AllRejected" >> beam.Flatten()
+    return {"clean": kept, "duplicates": dropped, "rejected": rejected} | "WriteCorpus" >> WriteCorpus(
+        cfg.corpus
+    )

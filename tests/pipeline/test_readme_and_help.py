@@ -1,0 +1,48 @@
+"""The README's first commands, CI and --help stay true."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.*?)\n```", text, flags=re.S)[:2]
+
+
+def test_readme_starts_with_run_and_test_commands() -> None:
+    run_cmd, test_cmd = readme_commands()
+    assert "pip install ." in run_cmd and "storysift --input" in run_cmd and "samples/" in run_cmd
+    assert "--output out/" in run_cmd
+    assert "pip install -q '.[test]'" in test_cmd and "pytest" in test_cmd
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    _, test_cmd = readme_commands()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_cmd in ci
+
+
+def test_help_explains_every_option() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    for option in (
+        "--input",
+        "--output",
+        "--text-field",
+        "--threshold",
+        "--num-perm",
+        "--shingle-size",
+        "--min-chars",
+        "--num-shards",
+        "--compression",
+        "--overwrite",
+        "--runner",
+        "--direct_num_workers",
+    ):
+        assert option in out, option
