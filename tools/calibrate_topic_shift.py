@@ -70,8 +70,10 @@ def main() -> None:
         p = tp / (tp + fp) if tp + fp else 1.0
         r = tp / (tp + fn) if tp + fn else 1.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        print(f"penalty {pen:5.1f}  precision {p:.3f}  recall {r:.3f}  f1 {f:.3f}  "
-              f"single articles kept whole {whole}/{singles}")
+        print(
+            f"penalty {pen:5.1f}  precision {p:.3f}  recall {r:.3f}  f1 {f:.3f}  "
+            f"single articles kept whole {whole}/{singles}"
+        )
 
 
 if __name__ == "__main__":

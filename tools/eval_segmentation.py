@@ -31,7 +31,9 @@ def dumps_in(folder: Path):
                 yield Dump(uri, k, json.loads(line)["text"])
 
 
-CONFIG = SplitConfig(topic_penalty=float(os.environ.get("PENALTY", "1.0")), use_topic_shift=os.environ.get("TOPIC", "1") == "1")
+CONFIG = SplitConfig(
+    topic_penalty=float(os.environ.get("PENALTY", "1.0")), use_topic_shift=os.environ.get("TOPIC", "1") == "1"
+)
 
 
 def main() -> None:
@@ -44,11 +46,23 @@ def main() -> None:
                 story = parse_draft(item)
                 if isinstance(story, Rejected):
                     continue
-                rec = {"id": story.id, "text": story.text, "kind": story.kind, "title": story.title,
-                       "kicker": story.kicker, "deck": story.deck, "truncated": story.truncated,
-                       "source": {"uri": story.uri, "record": story.record, "start": story.start,
-                                  "end": story.end},
-                       "dedup": {"cluster": story.id, "duplicate_of": None}, "cue": item.cue}
+                rec = {
+                    "id": story.id,
+                    "text": story.text,
+                    "kind": story.kind,
+                    "title": story.title,
+                    "kicker": story.kicker,
+                    "deck": story.deck,
+                    "truncated": story.truncated,
+                    "source": {
+                        "uri": story.uri,
+                        "record": story.record,
+                        "start": story.start,
+                        "end": story.end,
+                    },
+                    "dedup": {"cluster": story.id, "duplicate_of": None},
+                    "cue": item.cue,
+                }
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 

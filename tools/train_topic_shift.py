@@ -80,7 +80,9 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> GapMo
         grad = z.T @ (p - y) + reg * w
         hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
         w -= np.linalg.solve(hess, grad)
-    return GapModel(tuple(float(v) for v in w), tuple(float(v) for v in means), tuple(float(v) for v in scales))
+    return GapModel(
+        tuple(float(v) for v in w), tuple(float(v) for v in means), tuple(float(v) for v in scales)
+    )
 
 
 def evaluate(model: GapModel, runs) -> dict:
@@ -97,8 +99,12 @@ def evaluate(model: GapModel, runs) -> dict:
     prec = tp / (tp + fp) if tp + fp else 1.0
     rec = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
-            "single_articles_whole": f"{whole}/{singles}"}
+    return {
+        "precision": round(prec, 4),
+        "recall": round(rec, 4),
+        "f1": round(f1, 4),
+        "single_articles_whole": f"{whole}/{singles}",
+    }
 
 
 def half(path: str) -> int:

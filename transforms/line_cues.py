@@ -57,14 +57,14 @@ _BOILERPLATE_PHRASES = [
     r"(privacy|terms)( policy| of (use|service))?",
     r"loading\.{0,3}",
 ]
-_BOILERPLATE_RE = re.compile(
-    r"^(?:" + "|".join(_BOILERPLATE_PHRASES) + r")[.!:]?$", re.IGNORECASE
-)
+_BOILERPLATE_RE = re.compile(r"^(?:" + "|".join(_BOILERPLATE_PHRASES) + r")[.!:]?$", re.IGNORECASE)
 # Navigation bars: short items separated by pipes or bullets ("Home | News | Sport").
 _NAV_RE = re.compile(r"^[^|•·]{1,30}(?:\s[|•·]\s[^|•·]{1,30}){2,}$")
 
 # "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall"
-_BYLINE_RE = re.compile(r"^By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,\s+|\s+and\s+|\s+-\s+).{1,60})?$")
+_BYLINE_RE = re.compile(
+    r"^By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,\s+|\s+and\s+|\s+-\s+).{1,60})?$"
+)
 # "Jane Smith, Business reporter" / "Political correspondent"
 _ROLE_LINE_RE = re.compile(
     r"^(?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*,?\s+[\w ]{0,30}"
@@ -92,7 +92,7 @@ def boilerplate_kind(line: str) -> str | None:
     text = " ".join(line.split())
     if not text:
         return None
-    if len(text) <= 200 and _CREDIT_RE.match(text) and ";" in text or _CREDIT_RE.match(text) and len(text) < 90:
+    if _CREDIT_RE.match(text) and (len(text) < 90 or (len(text) <= 200 and ";" in text)):
         return CREDIT
     if len(text) > 120:
         return None

@@ -105,3 +105,22 @@ class Rejected:
 def canonical_json(obj: object) -> str:
     """JSON with sorted keys and no ASCII escaping: the same bytes on every run."""
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def rejected_from_failure(stage: str, element: object, error: object) -> Rejected:
+    """The dead-letter record for an element whose processing raised an exception.
+
+    `error` is what Beam's with_exception_handling gives: (exception type, repr, traceback).
+    The element's whole text is kept, so a failure never loses input.
+    """
+    detail = error[1] if isinstance(error, tuple) and len(error) > 1 else repr(error)
+    uri = getattr(element, "uri", "") or ""
+    record = getattr(element, "record", None)
+    start = getattr(element, "start", None)
+    end = getattr(element, "end", None)
+    text = getattr(element, "text", None)
+    if not isinstance(text, str):
+        text = repr(element)
+    if start is None and isinstance(element, Dump):
+        start, end = 0, len(element.text)
+    return Rejected(stage, "exception", uri, record, start, end, text, str(detail)[:2000])

@@ -14,14 +14,17 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from transforms import line_cues
-from transforms.records import Dump, Line, Rejected, StoryDraft
+from transforms import line_cues, repeated_lines
+from transforms.records import Dump, Line, Rejected, StoryDraft, rejected_from_failure
 from transforms.topic_shift import DEFAULT_PENALTY, content_terms, scored_boundaries
 
 ROLE_PARAGRAPH = "paragraph"
 ROLE_TITLE = "title"
 ROLE_KICKER = "kicker"  # a teaser line opening with a KICKER: label
-NON_STORY_ROLES = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT)
+REPEATED = "repeated"  # boilerplate learned from the corpus (repeated_lines)
+NON_STORY_ROLES = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT, REPEATED)
+# Boilerplate that neither opens nor closes a story (bylines open one, credits close one).
+_PLAIN_BOILERPLATE = (line_cues.BOILERPLATE, REPEATED)
 CONTENT_ROLES = (ROLE_PARAGRAPH, ROLE_TITLE, ROLE_KICKER)
 
 CUE_START = "start"
@@ -74,11 +77,15 @@ class SplitResult:
     # Each story: indices of its lines, first to last (boilerplate inside the span included).
     stories: tuple[tuple[int, ...], ...]
     cues: tuple[str, ...]  # the cue that opened each story
+    scores: tuple[float, ...]  # how sure that cue was (1.0 for explicit cues, P(boundary) for topic shifts)
     boilerplate: tuple[int, ...]  # indices of every non-story line
 
 
-def text_lines(text: str) -> list[TextLine]:
-    """Non-blank lines with their stripped offsets; blank_before marks a blank line above."""
+def text_lines(text: str, repeated: frozenset[str] = frozenset()) -> list[TextLine]:
+    """Non-blank lines with their stripped offsets; blank_before marks a blank line above.
+
+    `repeated` holds repeated_lines.line_key of lines the corpus showed to be boilerplate.
+    """
     out: list[TextLine] = []
     prev_end = 0
     for m in _LINE_RE.finditer(text):
@@ -89,16 +96,18 @@ def text_lines(text: str) -> list[TextLine]:
         start = m.start() + (len(raw) - len(raw.lstrip()))
         end = start + len(stripped)
         breaks = len(_BREAK_RE.findall(text, prev_end, m.start())) if out else 0
-        out.append(TextLine(start, end, stripped, breaks >= 2, classify_line(stripped)))
+        out.append(TextLine(start, end, stripped, breaks >= 2, classify_line(stripped, repeated)))
         prev_end = end
     return out
 
 
-def classify_line(text: str) -> str:
+def classify_line(text: str, repeated: frozenset[str] = frozenset()) -> str:
     """The role a line has on its own: a non-story kind, a kicker teaser, or a paragraph."""
     kind = line_cues.boilerplate_kind(text)
     if kind is not None:
         return kind
+    if repeated and repeated_lines.is_candidate(text) and repeated_lines.line_key(text) in repeated:
+        return REPEATED
     if line_cues.match_kicker(text) is not None:
         return ROLE_KICKER
     return ROLE_PARAGRAPH
@@ -128,7 +137,7 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
     venue lines and list items inside an article from passing for headlines.
     """
     titles: set[int] = set()
-    content = [i for i, ln in enumerate(lines) if ln.role != line_cues.BOILERPLATE]
+    content = [i for i, ln in enumerate(lines) if ln.role not in _PLAIN_BOILERPLATE]
     for pos, i in enumerate(content):
         line = lines[i]
         if line.role != ROLE_PARAGRAPH or not line_cues.looks_like_title(line.text):
@@ -180,7 +189,7 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
 
     for i, line in enumerate(lines):
         role = line.role
-        if role == line_cues.BOILERPLATE:
+        if role in _PLAIN_BOILERPLATE:
             if current:
                 current.append(i)
             continue
@@ -223,8 +232,12 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
 
 def topic_boundaries(
     lines: Sequence[TextLine], block: Sequence[int], mixed: bool, penalty: float
-) -> list[int]:
-    """Positions in `block` where a topic shift opens a new story (never right after a title)."""
+) -> list[tuple[int, float]]:
+    """(position in `block`, probability) where a topic shift opens a new story.
+
+    Never right after a title, never inside a bulleted list, and in a page that uses blank
+    lines between blocks only, never where no blank line stands.
+    """
     content = [j for j in block if lines[j].role in CONTENT_ROLES]
     if len(content) < 2:
         return []
@@ -243,26 +256,32 @@ def topic_boundaries(
         for unit in units[1:]
     ]
     cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty)
-    return [block.index(units[c][0]) for c, _ in cuts]
+    return [(block.index(units[c][0]), p) for c, p in cuts]
 
 
 def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
     return lines[j].text.startswith(_BULLET_START)
 
 
-def split_text(text: str, config: SplitConfig = SplitConfig()) -> SplitResult:
+def split_text(
+    text: str, config: SplitConfig = SplitConfig(), repeated: frozenset[str] = frozenset()
+) -> SplitResult:
     """Split one dump's text into stories (line indices) and boilerplate lines."""
-    lines = text_lines(text)
+    lines = text_lines(text, repeated)
     titles = find_titles(lines)
-    lines = [TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
-             for i, ln in enumerate(lines)]
+    lines = [
+        TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
+        for i, ln in enumerate(lines)
+    ]
     blocks, cues = explicit_boundaries(lines, titles)
     mixed = mixed_layout(lines)
     stories: list[tuple[int, ...]] = []
     story_cues: list[str] = []
+    story_scores: list[float] = []
     for block, cue in zip(blocks, cues, strict=True):
         cuts = topic_boundaries(lines, block, mixed, config.topic_penalty) if config.use_topic_shift else []
-        edges = [0, *cuts, len(block)]
+        edges = [0, *(c for c, _ in cuts), len(block)]
+        scores = [1.0, *(p for _, p in cuts)]
         for k in range(len(edges) - 1):
             part = block[edges[k] : edges[k + 1]]
             # trailing non-story lines belong to no story (they stand between stories)
@@ -273,8 +292,9 @@ def split_text(text: str, config: SplitConfig = SplitConfig()) -> SplitResult:
             if part:
                 stories.append(tuple(part))
                 story_cues.append(cue if k == 0 else CUE_TOPIC)
+                story_scores.append(round(scores[k], 3))
     boilerplate = tuple(i for i, ln in enumerate(lines) if ln.role in NON_STORY_ROLES)
-    return SplitResult(tuple(lines), tuple(stories), tuple(story_cues), boilerplate)
+    return SplitResult(tuple(lines), tuple(stories), tuple(story_cues), tuple(story_scores), boilerplate)
 
 
 def drafts_from_split(dump: Dump, result: SplitResult) -> Iterator[StoryDraft | Rejected]:
@@ -324,8 +344,10 @@ class SplitDumpFn(beam.DoFn):
         self._stories = counters.counter(counters.DRAFTS)
         self._boilerplate = counters.counter(counters.BOILERPLATE_LINES)
 
-    def process(self, dump: Dump):
-        result = split_text(dump.text, self._config)
+    def process(self, dump: Dump, repeated_keys=()):
+        if repeated_keys and not isinstance(repeated_keys, frozenset):
+            repeated_keys = frozenset(repeated_keys)
+        result = split_text(dump.text, self._config, repeated_keys or frozenset())
         for item in drafts_from_split(dump, result):
             if isinstance(item, Rejected):
                 self._boilerplate.inc()
@@ -336,14 +358,24 @@ class SplitDumpFn(beam.DoFn):
 
 
 class SplitStories(beam.PTransform):
-    """PCollection[Dump] -> (PCollection[StoryDraft], PCollection[Rejected])."""
+    """PCollection[Dump] -> (PCollection[StoryDraft], PCollection[Rejected]).
 
-    def __init__(self, config: SplitConfig = SplitConfig()):
+    `repeated_keys`: optional PCollection of repeated_lines keys (FindRepeatedLines), lines
+    the corpus showed to be boilerplate.
+    """
+
+    def __init__(self, config: SplitConfig = SplitConfig(), repeated_keys=None):
         super().__init__()
         self._config = config
+        self._repeated_keys = repeated_keys
 
     def expand(self, dumps):
-        results = dumps | "SplitDump" >> beam.ParDo(SplitDumpFn(self._config)).with_outputs(
+        side = () if self._repeated_keys is None else (beam.pvalue.AsList(self._repeated_keys),)
+        results = dumps | "SplitDump" >> beam.ParDo(SplitDumpFn(self._config), *side).with_outputs(
             SplitDumpFn.REJECTED, main="drafts"
+        ).with_exception_handling(main_tag="drafts", dead_letter_tag="failed")
+        failed = results.failed | "Failed" >> beam.MapTuple(
+            lambda dump, error: rejected_from_failure("split", dump, error)
         )
-        return results.drafts, results[SplitDumpFn.REJECTED]
+        rejected = (results[SplitDumpFn.REJECTED], failed) | "Rejected" >> beam.Flatten()
+        return results.drafts, rejected

@@ -292,7 +292,9 @@ def gap_probabilities(texts: Sequence[str], model: GapModel) -> list[float]:
 
 
 def scored_boundaries(
-    texts: Sequence[str], allowed: Sequence[bool] | None = None, model: GapModel | None = None,
+    texts: Sequence[str],
+    allowed: Sequence[bool] | None = None,
+    model: GapModel | None = None,
     penalty: float = DEFAULT_PENALTY,
 ) -> list[tuple[int, float]]:
     """(index, score) of topic boundaries in a run of paragraphs.

@@ -72,7 +72,13 @@ def test_short_unpunctuated_line_inside_an_article_does_not_split() -> None:
 
 def test_title_opens_a_story_and_byline_stays_under_it() -> None:
     text = "\n".join(
-        [NK, NK2, "Sanctions deal for Korean talks", "By Jane Smith, BBC News", NK2.replace("before", "after")]
+        [
+            NK,
+            NK2,
+            "Sanctions deal for Korean talks",
+            "By Jane Smith, BBC News",
+            NK2.replace("before", "after"),
+        ]
     )
     result = split_text(text)
     assert len(result.stories) == 2
@@ -116,7 +122,10 @@ def test_topic_shift_separates_unrelated_articles() -> None:
     result = split_text(text)
     assert len(result.stories) == 2
     assert result.cues[1] in (CUE_TOPIC, CUE_BYLINE, "after-credit")
-    assert split_text(text, SplitConfig(use_topic_shift=False)).stories != result.stories or result.cues[1] != CUE_TOPIC
+    assert (
+        split_text(text, SplitConfig(use_topic_shift=False)).stories != result.stories
+        or result.cues[1] != CUE_TOPIC
+    )
 
 
 def test_seed_page_gives_five_stories() -> None:
@@ -138,11 +147,47 @@ def test_split_stories_stage() -> None:
         drafts, rejected = p | Create([Dump("mem://a.txt", 0, text)]) | SplitStories()
         assert_that(
             drafts | "Spans" >> __import__("apache_beam").Map(lambda d: (d.start, d.end, d.cue)),
-            equal_to([(10, 10 + len(NK) + 1 + len(NK2), "start"), (11 + len(NK) + 1 + len(NK2), len(text), CUE_KICKER)]),
+            equal_to(
+                [
+                    (10, 10 + len(NK) + 1 + len(NK2), "start"),
+                    (11 + len(NK) + 1 + len(NK2), len(text), CUE_KICKER),
+                ]
+            ),
             label="drafts",
         )
         assert_that(
             rejected | "Reasons" >> __import__("apache_beam").Map(lambda r: (r.reason, r.text, r.start)),
             equal_to([("boilerplate", "Most read", 0)]),
+            label="rejected",
+        )
+
+
+def test_an_exception_becomes_a_rejected_record_with_the_whole_dump(monkeypatch) -> None:
+    import apache_beam as beam
+
+    import transforms.split_stories as split_module
+
+    real = split_module.split_text
+
+    def flaky(text, *args, **kwargs):
+        if "poison" in text:
+            raise RuntimeError("splitter bug")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(split_module, "split_text", flaky)
+    good = Dump("mem://good.txt", 0, NK)
+    bad = Dump("mem://bad.txt", 0, "poison pill text")
+    with offline_test_pipeline() as p:
+        drafts, rejected = p | beam.Create([good, bad]) | SplitStories()
+        assert_that(
+            drafts | "Uris" >> beam.Map(lambda d: d.uri), equal_to(["mem://good.txt"]), label="drafts"
+        )
+        assert_that(
+            rejected
+            | "Why"
+            >> beam.Map(
+                lambda r: (r.stage, r.reason, r.uri, r.text, r.start, r.end, "splitter bug" in r.detail)
+            ),
+            equal_to([("split", "exception", "mem://bad.txt", "poison pill text", 0, 16, True)]),
             label="rejected",
         )

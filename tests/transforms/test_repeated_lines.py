@@ -1,0 +1,63 @@
+"""Boilerplate learned from the corpus: lines repeated across dumps in changing contexts."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import offline_test_pipeline
+from transforms.records import Dump
+from transforms.repeated_lines import (
+    FindRepeatedLines,
+    LineStats,
+    RepeatConfig,
+    is_candidate,
+    is_repeated_boilerplate,
+    line_contexts,
+    line_key,
+)
+from transforms.split_stories import REPEATED, split_text
+
+CHROME = "Download the Example News app"
+
+
+def test_line_key_ignores_case_and_spacing() -> None:
+    assert line_key("Sign up  for Alerts") == line_key("sign up for alerts")
+    assert line_key("Sign up for alerts") != line_key("Sign up for news")
+
+
+def test_only_short_non_kicker_lines_are_candidates() -> None:
+    assert is_candidate(CHROME)
+    assert not is_candidate("A paragraph " * 20)
+    assert not is_candidate("BACKLASH: The party quit the coalition after a resounding loss at the polls")
+
+
+def test_contexts_are_the_next_lines() -> None:
+    assert list(line_contexts(f"{CHROME}\nFirst para.\n\n{CHROME}")) == [
+        (line_key(CHROME), line_key("First para.")),
+        (line_key("First para."), line_key(CHROME)),
+        (line_key(CHROME), line_key("")),
+    ]
+
+
+def test_threshold_needs_both_dumps_and_contexts() -> None:
+    config = RepeatConfig(min_dumps=3, min_contexts=3)
+    assert is_repeated_boilerplate(LineStats(3, 3), config)
+    assert not is_repeated_boilerplate(LineStats(9, 1), config)  # a headline copied with its article
+    assert not is_repeated_boilerplate(LineStats(2, 2), config)
+
+
+def test_split_marks_learned_lines_as_boilerplate() -> None:
+    text = f"A first paragraph about the harbour strike that ended today.\n{CHROME}\nMore text here."
+    result = split_text(text, repeated=frozenset({line_key(CHROME)}))
+    assert [ln.role for ln in result.lines] == ["paragraph", REPEATED, "paragraph"]
+    assert 1 in result.boilerplate
+
+
+def test_find_repeated_lines_stage() -> None:
+    dumps = [Dump(f"mem://{i}.txt", 0, f"Story number {i} about topic {i}.\n{CHROME}\nNext {i}.") for i in range(4)]
+    # A headline copied with the same first paragraph onto four pages: not boilerplate.
+    dumps += [Dump(f"mem://copy{i}.txt", 0, "Harbour strike ends\nThe strike ended.") for i in range(4)]
+    with offline_test_pipeline() as p:
+        keys = p | beam.Create(dumps) | FindRepeatedLines(RepeatConfig(min_dumps=3, min_contexts=3))
+        assert_that(keys, equal_to([line_key(CHROME)]))

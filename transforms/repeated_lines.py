@@ -1,0 +1,133 @@
+"""Boilerplate learned from the corpus: short lines that recur across many dumps.
+
+Site chrome ("Sign up for our briefing", a section menu, a sponsor line) repeats on every
+page of a site, in ever-different surroundings. A short line is taken as boilerplate when
+it appears in at least `min_dumps` dumps followed by at least `min_contexts` different next
+lines. The second condition keeps real text: a headline copied with its article onto other
+pages is followed by the same first paragraph each time, and a repeated teaser is too long
+to be a candidate at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from transforms import line_cues
+
+MAX_WORDS = 12
+MAX_CHARS = 100
+
+
+@dataclass(frozen=True)
+class RepeatConfig:
+    min_dumps: int = 5
+    min_contexts: int = 5
+    enabled: bool = True
+
+
+def line_key(text: str) -> str:
+    """Case- and space-insensitive key of a line (digits kept: "Comments (12)" varies anyway)."""
+    norm = " ".join(text.lower().split())
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:20]
+
+
+def is_candidate(text: str) -> bool:
+    """Short, not a kicker teaser: the only lines that may be learned as boilerplate."""
+    return (
+        len(text) <= MAX_CHARS
+        and line_cues.word_count(text) <= MAX_WORDS
+        and line_cues.match_kicker(text) is None
+    )
+
+
+def line_contexts(text: str) -> Iterator[tuple[str, str]]:
+    """(key of a candidate line, key of the line after it) for each non-blank line of a dump."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if is_candidate(line):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            yield line_key(line), line_key(following)
+
+
+@dataclass(frozen=True)
+class LineStats:
+    dumps: int
+    contexts: int
+
+
+def is_repeated_boilerplate(stats: LineStats, config: RepeatConfig) -> bool:
+    return stats.dumps >= config.min_dumps and stats.contexts >= config.min_contexts
+
+
+# ---------------------------------------------------------------- Beam stage
+
+import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
+
+
+def _dump_line_contexts(dump) -> Iterator[tuple[str, tuple[str, str]]]:
+    # One vote per dump and line: a line repeated inside one page is not site chrome.
+    seen = set()
+    for key, following in line_contexts(dump.text):
+        if key not in seen:
+            seen.add(key)
+            yield key, (f"{dump.uri}#{dump.record}", following)
+
+
+class CappedDistinctFn(beam.CombineFn):
+    """Distinct dumps and next-line contexts of a line, counted up to `cap` each.
+
+    The cap bounds memory however often a line repeats: only "at least cap" matters.
+    """
+
+    def __init__(self, cap: int):
+        self._cap = cap
+
+    def create_accumulator(self):
+        return (frozenset(), frozenset())
+
+    def _add(self, acc, dumps, contexts):
+        d, c = acc
+        if len(d) < self._cap:
+            d = frozenset(sorted(d | dumps)[: self._cap])
+        if len(c) < self._cap:
+            c = frozenset(sorted(c | contexts)[: self._cap])
+        return d, c
+
+    def add_input(self, acc, element):
+        dump, context = element
+        return self._add(acc, {dump}, {context})
+
+    def merge_accumulators(self, accumulators):
+        out = self.create_accumulator()
+        for d, c in accumulators:
+            out = self._add(out, d, c)
+        return out
+
+    def extract_output(self, acc):
+        return LineStats(len(acc[0]), len(acc[1]))
+
+
+class FindRepeatedLines(beam.PTransform):
+    """PCollection[Dump] -> PCollection[str]: keys of lines learned as boilerplate.
+
+    Only line keys are shuffled, never texts. Use the result as a side input
+    (beam.pvalue.AsList) of SplitStories.
+    """
+
+    def __init__(self, config: RepeatConfig = RepeatConfig()):
+        super().__init__()
+        self._config = config
+
+    def expand(self, dumps):
+        config = self._config
+        if not config.enabled:
+            return dumps | "None" >> beam.FlatMap(lambda _: ())
+        return (
+            dumps
+            | "LineContexts" >> beam.FlatMap(_dump_line_contexts)
+            | "Stats" >> beam.CombinePerKey(CappedDistinctFn(max(config.min_dumps, config.min_contexts)))
+            | "Repeated" >> beam.Filter(lambda kv: is_repeated_boilerplate(kv[1], config))
+            | "Keys" >> beam.Map(lambda kv: kv[0])
+        )
