@@ -8,6 +8,7 @@ from pipeline.options import StageConfigs
 from transforms.deduplicate import Deduplicate
 from transforms.parse_teasers import ParseTeasers
 from transforms.read_dumps import ReadDumps
+from transforms.repeated_lines import FindRepeatedLines
 from transforms.split_stories import SplitStories
 from transforms.write_corpus import WriteCorpus
 
@@ -17,12 +18,13 @@ def is_kept(story) -> bool:
 
 
 def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
-    """ReadDumps -> SplitStories -> ParseTeasers -> Deduplicate -> WriteCorpus.
+    """ReadDumps -> SplitStories (with FindRepeatedLines) -> ParseTeasers -> Deduplicate -> WriteCorpus.
 
     Returns WriteCorpus's output (what was written) for the caller's report.
     """
     dumps, read_rejected = p | "ReadDumps" >> ReadDumps(list(cfg.inputs), cfg.text_field)
-    drafts, split_rejected = dumps | "SplitStories" >> SplitStories(cfg.split)
+    repeated = dumps | "FindRepeatedLines" >> FindRepeatedLines(cfg.repeat)
+    drafts, split_rejected = dumps | "SplitStories" >> SplitStories(cfg.split, repeated)
     stories, parse_rejected = drafts | "ParseTeasers" >> ParseTeasers(cfg.parse)
     deduplicated = stories | "Deduplicate" >> Deduplicate(cfg.dedup)
     kept, dropped = deduplicated | "KeptOrDropped" >> beam.Partition(

@@ -39,6 +39,8 @@ OUTPUT/rejected/ (boilerplate and unusable input, with stage and reason), OUTPUT
 """
 
 EPILOG = """\
+storysift explain FILE [--record N] shows, line by line, how one dump is split and parsed.
+
 Any other option is handed to Apache Beam, for example:
   --runner NAME                 DirectRunner (default: local, never downloads anything),
                                 PortableRunner, FlinkRunner, SparkRunner, DataflowRunner
@@ -190,6 +192,10 @@ def write_report(output_dir: str, report: dict) -> str:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run storysift with command-line arguments; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["explain"]:
+        from pipeline.explain import run_explain
+
+        return run_explain(argv[1:])
     parser = build_parser()
     known, _beam_args = parser.parse_known_args(argv)
     logging.basicConfig(

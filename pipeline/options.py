@@ -12,6 +12,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.deduplicate import DedupConfig
 from transforms.parse_teasers import DEFAULT_MIN_CHARS, ParseConfig
+from transforms.repeated_lines import RepeatConfig
 from transforms.split_stories import SplitConfig
 from transforms.topic_shift import DEFAULT_PENALTY
 from transforms.write_corpus import CorpusConfig
@@ -68,6 +69,13 @@ class StorysiftOptions(PipelineOptions):
             help="Cost of a topic-shift boundary; higher splits less (calibrated default).",
         )
         parser.add_argument(
+            "--repeated-line-min-dumps",
+            dest="repeated_line_min_dumps",
+            type=int,
+            default=RepeatConfig.min_dumps,
+            help="A short line seen in this many dumps, before as many different lines, is boilerplate (0: off).",
+        )
+        parser.add_argument(
             "--num-shards",
             dest="num_shards",
             type=int,
@@ -85,6 +93,7 @@ class StageConfigs:
     inputs: tuple[str, ...]
     text_field: str
     split: SplitConfig
+    repeat: RepeatConfig
     parse: ParseConfig
     dedup: DedupConfig
     corpus: CorpusConfig
@@ -113,6 +122,11 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
         inputs=tuple(o.input),
         text_field=o.text_field,
         split=SplitConfig(topic_penalty=o.topic_penalty),
+        repeat=RepeatConfig(
+            min_dumps=o.repeated_line_min_dumps,
+            min_contexts=o.repeated_line_min_dumps,
+            enabled=o.repeated_line_min_dumps > 0,
+        ),
         parse=ParseConfig(min_chars=o.min_chars),
         dedup=DedupConfig(
             threshold=o.threshold,

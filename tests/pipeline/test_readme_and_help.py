@@ -46,3 +46,24 @@ def test_help_explains_every_option() -> None:
         "--direct_num_workers",
     ):
         assert option in out, option
+
+
+def test_explain_shows_cues_and_fields() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "explain", "samples/page-00000.txt"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    assert "5 stories" in out
+    assert "opened by kicker" in out and "opened by after-kicker" in out
+    assert "kicker='NO EXCUSES'" in out
+    assert out.count("=> teaser, truncated=True") == 4
+
+
+def test_explain_missing_file_is_a_usage_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "explain", "no/such/file.txt"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 2 and "no such file" in proc.stderr
