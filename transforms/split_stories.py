@@ -122,6 +122,12 @@ def is_truncated_prose(text: str) -> bool:
     )
 
 
+def continues_sentence(text: str) -> bool:
+    """A line that starts in lower case carries on the sentence above: no story starts so."""
+    first = text.lstrip("\"'“‘([")[:1]
+    return first.islower()
+
+
 def mixed_layout(lines: Sequence[TextLine]) -> bool:
     """Blank lines between some lines but not others: blank lines then separate blocks."""
     gaps = [ln.blank_before for ln in lines[1:]]
@@ -221,7 +227,11 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
             pending_cue = None
             continue
         last = lines[content_of(current)[-1]]
-        if last.role == ROLE_PARAGRAPH and is_truncated_prose(last.text):
+        if (
+            last.role == ROLE_PARAGRAPH
+            and is_truncated_prose(last.text)
+            and not continues_sentence(line.text)
+        ):
             open_block(i, CUE_TRUNCATION)
         elif mixed and line.blank_before:
             open_block(i, CUE_BLANK)
@@ -252,7 +262,9 @@ def topic_boundaries(
         return []
     texts = [" ".join(lines[j].text for j in unit) for unit in units]
     allowed = [True] + [
-        not (mixed and not lines[unit[0]].blank_before) and not _inside_list(lines, unit[0])
+        not (mixed and not lines[unit[0]].blank_before)
+        and not _inside_list(lines, unit[0])
+        and not continues_sentence(lines[unit[0]].text)
         for unit in units[1:]
     ]
     cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty)
