@@ -1,26 +1,37 @@
-"""Topic-shift boundaries between paragraphs, by lexical cohesion.
+"""Topic-shift boundaries between paragraphs: where does one article end and the next begin?
 
-The model is Utiyama & Isahara's (2001) statistical segmenter: a segmentation of a run of
-paragraphs is scored by how well each segment's own smoothed unigram model explains its
-words, plus a prior cost of log(n) per segment. Dynamic programming finds the best
-segmentation exactly. Stories pasted back to back use different vocabularies, so a
-boundary between them saves far more than it costs; an article's sub-topics share names
-and terms, so splitting one article does not pay. `penalty` scales the prior; it was
-calibrated on real articles (tools/calibrate_topic_shift.py) so single articles stay whole.
+Lexical cohesion alone (Utiyama & Isahara's segment likelihoods, TextTiling's depth
+scores) mistakes an article's change of sub-topic for a new article. So each gap between
+paragraphs is described by several kinds of evidence — cohesion across the gap, how new
+the next paragraph's names and terms are, whether it opens like a news lede (one
+sentence, no pronoun or connective carried over, prose rather than a list) — and a small
+logistic model turns them into P(boundary). A dynamic programme then picks the
+boundaries together with a prior on article length, so a run is neither cut into
+implausibly short pieces nor left as one implausibly long article.
+
+The model's weights, its decision threshold and the length prior are fitted on real
+articles pasted back to back (tools/train_topic_shift.py) and ship as plain JSON.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from transforms.line_cues import ends_sentence_simple
 
 _TOKEN_RE = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
-DEFAULT_PENALTY = 8.0  # calibrated on real articles: tools/calibrate_topic_shift.py
-MAX_RUN = 400  # paragraphs; longer runs are segmented window by window
+# --topic-penalty: 8 is the model's own threshold; each unit up or down moves it 0.05.
+DEFAULT_PENALTY = 8.0
+MAX_DP_RUN = 400  # paragraphs; a longer run is decided gap by gap (the DP is quadratic)
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,65 +67,6 @@ def segment_cost(counts: Counter, n_tokens: int, vocab: int) -> float:
     return sum(f * (denom - math.log(f + 1)) for f in counts.values())
 
 
-def best_boundaries(
-    paragraphs: Sequence[Sequence[str]],
-    allowed: Sequence[bool] | None = None,
-    bonus: Sequence[float] | None = None,
-    penalty: float = DEFAULT_PENALTY,
-) -> list[int]:
-    """Indices i (1..n-1) where a new segment starts before paragraph i, by exact DP.
-
-    paragraphs: content terms of each paragraph. allowed[i]: whether a boundary may fall
-    before paragraph i (index 0 unused). bonus[i]: nats subtracted from the cost of a
-    boundary before paragraph i (other cues that favour or oppose a boundary there).
-    """
-    n = len(paragraphs)
-    if n < 2:
-        return []
-    if n > MAX_RUN:
-        out: list[int] = []
-        for lo in range(0, n, MAX_RUN):
-            hi = min(n, lo + MAX_RUN)
-            sub_allowed = None if allowed is None else [True, *allowed[lo + 1 : hi]]
-            sub_bonus = None if bonus is None else [0.0, *bonus[lo + 1 : hi]]
-            out.extend(lo + b for b in best_boundaries(paragraphs[lo:hi], sub_allowed, sub_bonus, penalty))
-        return out
-    vocab = len({t for p in paragraphs for t in p}) or 1
-    total = sum(len(p) for p in paragraphs)
-    prior = penalty * math.log(max(total, 2))
-    # best[j] = least cost of segmenting paragraphs[:j]; back[j] = start of the last segment.
-    best = [0.0] + [math.inf] * n
-    back = [0] * (n + 1)
-    for j in range(1, n + 1):
-        counts: Counter = Counter()
-        tokens = 0
-        f_log = 0.0  # sum of f * log(f + 1) over the segment's counts, kept incrementally
-        for i in range(j - 1, -1, -1):  # last segment is paragraphs[i:j]
-            for t in paragraphs[i]:
-                f = counts[t]
-                f_log += (f + 1) * math.log(f + 2) - (f * math.log(f + 1) if f else 0.0)
-                counts[t] = f + 1
-            tokens += len(paragraphs[i])
-            if i > 0 and allowed is not None and not allowed[i]:
-                continue
-            if best[i] == math.inf:
-                continue
-            seg = tokens * math.log(tokens + vocab) - f_log if tokens else 0.0
-            cost = best[i] + seg + prior
-            if i > 0 and bonus is not None:
-                cost -= bonus[i]
-            if cost < best[j]:
-                best[j], back[j] = cost, i
-    cuts = []
-    j = n
-    while j > 0:
-        i = back[j]
-        if i > 0:
-            cuts.append(i)
-        j = i
-    return sorted(cuts)
-
-
 def boundary_gain(paragraphs: Sequence[Sequence[str]], at: int) -> float:
     """How many nats a boundary before paragraph `at` saves against none (for `explain`)."""
     vocab = len({t for p in paragraphs for t in p}) or 1
@@ -136,9 +88,6 @@ def boundary_gain(paragraphs: Sequence[Sequence[str]], at: int) -> float:
 # tools/train_topic_shift.py fits the weights on real articles pasted back to back; the
 # weights ship as plain JSON (transforms/resources/topic_shift_model.json).
 
-import json  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from importlib import resources  # noqa: E402
 
 _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:['’]s)?\b")
 _CARRY_OVER = frozenset(
@@ -162,6 +111,9 @@ FEATURES = (
     "log_position",
     "log_remaining",
     "prev_one_sentence",
+    "lowercase_share",
+    "ends_sentence",
+    "prev_ends_sentence",
 )
 
 
@@ -185,6 +137,12 @@ def _sentences(text: str) -> int:
     return max(1, len(sentence_spans(text)))
 
 
+def _lowercase_share(text: str) -> float:
+    """Share of words starting in lower case: prose is mostly lower case, line-ups and lists are not."""
+    words = text.split()
+    return sum(1 for w in words if w[:1].islower()) / len(words) if words else 0.0
+
+
 def _first_word(text: str) -> str:
     words = text.split()
     return words[0].lower().strip(_OPENING_QUOTES + ",;:") if words else ""
@@ -202,14 +160,16 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
         left = sum((bags[j] for j in range(max(0, i - window), i)), Counter())
         right = sum((bags[j] for j in range(i, min(n, i + window))), Counter())
         sims.append(_cosine(left, right))
+    left_peaks = list(itertools.accumulate(sims, max))
+    right_peaks = list(itertools.accumulate(reversed(sims), max))[::-1]
     names = [_names(t) for t in texts]
     lower_texts = [t.lower() for t in texts]
     rows: list[list[float]] = []
     for i in range(1, n):
         k = i - 1
         s = sims[k]
-        left_peak = max(sims[: k + 1])
-        right_peak = max(sims[k:])
+        left_peak = left_peaks[k]  # max(sims[: k + 1]), precomputed: linear, not quadratic
+        right_peak = right_peaks[k]  # max(sims[k:])
         depth = (left_peak - s) + (right_peak - s)
         lo, hi = max(0, i - 6), min(n, i + 6)
         local = [list(terms[j]) for j in range(lo, hi)]
@@ -240,6 +200,9 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
                 math.log1p(i),
                 math.log1p(n - i),
                 1.0 if _sentences(texts[i - 1]) == 1 else 0.0,
+                _lowercase_share(texts[i]),
+                1.0 if ends_sentence_simple(texts[i]) else 0.0,
+                1.0 if ends_sentence_simple(texts[i - 1]) else 0.0,
             ]
         )
     return rows
@@ -253,6 +216,8 @@ class GapModel:
     means: tuple[float, ...]
     scales: tuple[float, ...]
     threshold: float = 0.5
+    # log P(article has L paragraphs), L = 1..len; empty: decide gap by gap
+    length_logprior: tuple[float, ...] = ()
 
     def probability(self, row: Sequence[float]) -> float:
         z = self.weights[0]
@@ -267,22 +232,26 @@ class GapModel:
             "means": list(self.means),
             "scales": list(self.scales),
             "threshold": self.threshold,
+            "length_logprior": [round(v, 4) for v in self.length_logprior],
         }
 
     @staticmethod
     def from_json(doc: dict) -> GapModel:
         if tuple(doc["features"]) != FEATURES:
             raise ValueError("topic_shift_model.json was trained on other features; retrain it")
-        return GapModel(tuple(doc["weights"]), tuple(doc["means"]), tuple(doc["scales"]), doc["threshold"])
+        return GapModel(
+            tuple(doc["weights"]),
+            tuple(doc["means"]),
+            tuple(doc["scales"]),
+            doc["threshold"],
+            tuple(doc.get("length_logprior", ())),
+        )
 
 
 @functools.lru_cache(maxsize=1)
-def shipped_gap_model() -> GapModel | None:
-    """The model shipped in the package, or None when it is missing (the DP is used then)."""
-    try:
-        text = resources.files("transforms.resources").joinpath("topic_shift_model.json").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
-        return None
+def shipped_gap_model() -> GapModel:
+    """The model shipped in the package (tools/train_topic_shift.py writes it)."""
+    text = resources.files("transforms.resources").joinpath("topic_shift_model.json").read_text("utf-8")
     return GapModel.from_json(json.loads(text))
 
 
@@ -297,24 +266,71 @@ def scored_boundaries(
     model: GapModel | None = None,
     penalty: float = DEFAULT_PENALTY,
 ) -> list[tuple[int, float]]:
-    """(index, score) of topic boundaries in a run of paragraphs.
+    """(index, probability) of topic boundaries in a run of paragraphs.
 
-    With the learned model, a gap is a boundary when its probability passes the model's
-    threshold (shifted by how far `penalty` is from its default: a user can ask for fewer
-    or more splits); without it, the exact DP of best_boundaries decides.
+    `penalty` shifts the model's decision threshold (5 points of probability per unit away
+    from the default), so a user can ask for fewer or more splits.
     """
-    n = len(texts)
-    if n < 2:
+    if len(texts) < 2:
         return []
     model = shipped_gap_model() if model is None else model
-    if model is None:
-        cuts = best_boundaries([content_terms(t) for t in texts], allowed=allowed, penalty=penalty)
-        return [(c, 1.0) for c in cuts]
     # Each penalty unit above the default asks for 5 points more probability.
     threshold = min(0.99, max(0.01, model.threshold + 0.05 * (penalty - DEFAULT_PENALTY)))
     probs = gap_probabilities(texts, model)
-    out = []
-    for i, p in enumerate(probs, start=1):
-        if (allowed is None or allowed[i]) and p >= threshold:
-            out.append((i, p))
-    return out
+    if not model.length_logprior or len(texts) > MAX_DP_RUN:
+        return [
+            (i, p) for i, p in enumerate(probs, start=1) if (allowed is None or allowed[i]) and p >= threshold
+        ]
+    cuts = decode_segments(probs, allowed, model.length_logprior, threshold)
+    return [(i, probs[i - 1]) for i in cuts]
+
+
+def _logit(p: float) -> float:
+    p = min(1 - 1e-9, max(1e-9, p))
+    return math.log(p / (1 - p))
+
+
+def decode_segments(
+    probs: Sequence[float],
+    allowed: Sequence[bool] | None,
+    length_logprior: Sequence[float],
+    threshold: float = 0.5,
+) -> list[int]:
+    """Best boundaries given each gap's probability and how long articles usually are.
+
+    Exact DP over segmentations: a boundary scores its log-odds against the threshold's, and
+    each segment scores log P(length) relative to the likeliest length, so a run is not cut
+    into implausibly short pieces (a list, a line-up, a reader's comment) nor left as one
+    implausibly long article. The last segment may be an article cut off at the end of the
+    page, so it scores as the likeliest length at least as long as it.
+    """
+    n = len(probs) + 1  # paragraphs
+    table = list(length_logprior)
+    top = max(table)
+    rel = [v - top for v in table]
+    tail = [max(rel[k:]) for k in range(len(rel))]
+
+    def prior(length: int, last: bool) -> float:
+        k = min(length, len(rel)) - 1
+        return tail[k] if last else rel[k]
+
+    base = _logit(threshold)
+    gain = [0.0] + [_logit(p) - base for p in probs]  # gain[i]: boundary before paragraph i
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            if i > 0 and allowed is not None and not allowed[i]:
+                continue
+            if best[i] == -math.inf:
+                continue
+            score = best[i] + prior(j - i, j == n) + (gain[i] if i > 0 else 0.0)
+            if score > best[j]:
+                best[j], back[j] = score, i
+    cuts = []
+    j = n
+    while j > 0:
+        if back[j] > 0:
+            cuts.append(back[j])
+        j = back[j]
+    return sorted(cuts)
