@@ -8,6 +8,7 @@ no dedup; every story its own cluster) and write contract JSONL for the bench sc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transforms.parse_teasers import parse_draft  # noqa: E402
 from transforms.records import Dump, Rejected, StoryDraft  # noqa: E402
 from transforms.split_stories import SplitConfig, drafts_from_split, split_text  # noqa: E402
+from transforms.write_corpus import story_to_json  # noqa: E402
 
 
 def dumps_in(folder: Path):
@@ -50,23 +52,8 @@ def main() -> None:
                 story = parse_draft(item)
                 if isinstance(story, Rejected):
                     continue
-                rec = {
-                    "id": story.id,
-                    "text": story.text,
-                    "kind": story.kind,
-                    "title": story.title,
-                    "kicker": story.kicker,
-                    "deck": story.deck,
-                    "truncated": story.truncated,
-                    "source": {
-                        "uri": story.uri,
-                        "record": story.record,
-                        "start": story.start,
-                        "end": story.end,
-                    },
-                    "dedup": {"cluster": story.id, "duplicate_of": None},
-                    "cue": item.cue,
-                }
+                # Every story its own cluster: this loop skips dedup on purpose.
+                rec = story_to_json(dataclasses.replace(story, cluster=story.id)) | {"cue": item.cue}
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 

@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tools import articles  # noqa: E402
 from transforms.deck_split import (  # noqa: E402
     FEATURES,
     DeckModel,
@@ -68,17 +69,7 @@ class Sample:
 
 
 def load_articles(root: Path) -> list[Article]:
-    arts = []
-    for f in sorted(root.glob("*/*.txt")):
-        raw = f.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-        if len(lines) >= 3:
-            arts.append(Article(f"{f.parent.name}/{f.name}", lines[0], tuple(lines[1:])))
-    return arts
+    return [Article(path, title, tuple(paras)) for path, title, paras in articles.load_articles(root, 3)]
 
 
 @functools.cache

@@ -25,21 +25,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tools import articles  # noqa: E402
 from transforms.topic_shift import FEATURES, GapModel, decode_segments, gap_features  # noqa: E402
 
 
 def load_articles(root: Path) -> list[tuple[str, list[str]]]:
-    arts = []
-    for f in sorted(root.glob("*/*.txt")):
-        raw = f.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-        if len(lines) >= 2:
-            arts.append((f"{f.parent.name}/{f.name}", lines[1:]))
-    return arts
+    return [(path, paras) for path, _, paras in articles.load_articles(root)]
 
 
 def make_runs(arts, n_runs: int, rng: random.Random):
