@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from transforms import line_cues
 from transforms.deck_split import split_deck
-from transforms.records import ARTICLE, TEASER, Rejected, Story, StoryDraft, story_id
+from transforms.records import ARTICLE, TEASER, Rejected, Story, StoryDraft, rejected_from_failure, story_id
 from transforms.split_stories import ROLE_KICKER, ROLE_TITLE
 from transforms.truncation import is_truncated
 
@@ -138,5 +138,9 @@ class ParseTeasers(beam.PTransform):
     def expand(self, drafts):
         results = drafts | "ParseDraft" >> beam.ParDo(ParseDraftFn(self._config)).with_outputs(
             ParseDraftFn.REJECTED, main="stories"
+        ).with_exception_handling(main_tag="stories", dead_letter_tag="failed")
+        failed = results.failed | "Failed" >> beam.MapTuple(
+            lambda draft, error: rejected_from_failure("parse", draft, error)
         )
-        return results.stories, results[ParseDraftFn.REJECTED]
+        rejected = (results[ParseDraftFn.REJECTED], failed) | "Rejected" >> beam.Flatten()
+        return results.stories, rejected

@@ -29,7 +29,8 @@ class Dump:
     text: str
     # Other fields of a JSONL record (url, fetched, ...) as canonical JSON, kept as metadata.
     metadata_json: str = "{}"
-    # Notes on how the bytes were decoded (e.g. "cp1252 fallback"), for the report.
+    # How the bytes became `text`: the encoding, then any repairs, ";"-separated
+    # (e.g. "cp1252", "utf-8;mojibake-lines=2;ftfy=6.3.1;controls=3"; see read_dumps.repair_text).
     decoding: str = "utf-8"
 
 
@@ -123,4 +124,15 @@ def rejected_from_failure(stage: str, element: object, error: object) -> Rejecte
         text = repr(element)
     if start is None and isinstance(element, Dump):
         start, end = 0, len(element.text)
+    import logging
+
+    logging.getLogger("storysift").warning(
+        "%s failed on %s record %s [%s:%s], written to rejected/: %s",
+        stage,
+        uri or "?",
+        record,
+        start,
+        end,
+        str(detail)[:300],
+    )
     return Rejected(stage, "exception", uri, record, start, end, text, str(detail)[:2000])

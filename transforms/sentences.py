@@ -44,7 +44,18 @@ _PUNCTUATION = frozenset(";:,.!?")  # Punkt: sentences never start with these
 _DOTTED_LETTERS = re.compile(r"(?:[^\W\d_]\.){2,}$")  # "P.J.", "U.S.", "e.g."
 _INITIAL = re.compile(r"[^\W\d_]$")  # the "P" of "P."
 _ELLIPSIS_END = re.compile(r"(?:\.\s?){2,}$|…$")
-_EDGE_PUNCT = re.compile(r"^\W+|\W+$")
+_LEADING_NON_WORD = re.compile(r"\W+")
+
+
+def _strip_edge_punct(text: str) -> str:
+    r"""Non-word characters off both ends, as `re.sub(r"^\W+|\W+$", "", text)` but linear (that
+    pattern's `\W+$` backtracks quadratically on a long run of punctuation inside a word)."""
+    m = _LEADING_NON_WORD.match(text)
+    start = m.end() if m else 0
+    end = len(text)
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] == "_"):
+        end -= 1
+    return text[start:end]
 
 
 class _Flags(dict):
@@ -90,7 +101,7 @@ class NewsPunktTokenizer(PunktSentenceTokenizer):
 @functools.cache
 def sentence_tokenizer() -> PunktSentenceTokenizer:
     """The shared sentence tokenizer built on the shipped parameters (cached per process)."""
-    return NewsPunktTokenizer(load_punkt_parameters())
+    return NewsPunktTokenizer(load_punkt_parameters(), lang_vars=_lang_vars(), token_cls=_Token)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -140,14 +151,16 @@ def ends_sentence(text: str) -> bool:
     phrase (TERMINAL_ABBREVIATIONS, e.g. "the U.S.", "Acme Inc.", "5 p.m.") do count as an ending.
     """
     stripped = text.rstrip().rstrip(CLOSERS).rstrip()
-    if not stripped or _ELLIPSIS_END.search(stripped):
+    # Only the last 4 characters can hold the ending ("..", ". .", "…"); searching the whole
+    # text took quadratic time on a long run of dots.
+    if not stripped or _ELLIPSIS_END.search(stripped[-4:]):
         return False
     if stripped[-1] in "!?":
         return True
     if stripped[-1] != ".":
         return False
     token = stripped.split()[-1]
-    word = _EDGE_PUNCT.sub("", token[:-1]).lower()
+    word = _strip_edge_punct(token[:-1]).lower()
     last = word.split("-")[-1]
     if word == "no" and token != "No.":
         return True  # "he said no." / "“No.": the word, not the abbreviation of "No. 2"
@@ -156,9 +169,55 @@ def ends_sentence(text: str) -> bool:
     return True
 
 
+class _LangVars(PunktLanguageVars):
+    """Punkt's language variables with its fixed patterns compiled by the stdlib `re`.
+
+    nltk 3.10 runs every regex through the third-party `regex` engine under a timeout (a ReDoS
+    backstop for caller-supplied patterns), which makes Punkt about 3x slower; Punkt's own patterns
+    are fixed and linear, and the stdlib engine finds the same matches (the dev set splits byte for byte
+    the same). Same pattern texts and flags as nltk's.
+    """
+
+    re_boundary_realignment = re.compile(PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE)
+
+    def _word_tokenizer_re(self):
+        try:
+            return self._re_word_tokenizer
+        except AttributeError:
+            fields = {
+                "NonWord": self._re_non_word_chars,
+                "MultiChar": self._re_multi_char_punct,
+                "WordStart": self._re_word_start,
+            }
+            self._re_word_tokenizer = re.compile(self._word_tokenize_fmt % fields, re.UNICODE | re.VERBOSE)
+            return self._re_word_tokenizer
+
+    def period_context_re(self):
+        try:
+            return self._re_period_context
+        except AttributeError:
+            fields = {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars}
+            self._re_period_context = re.compile(self._period_context_fmt % fields, re.UNICODE | re.VERBOSE)
+            return self._re_period_context
+
+
+class _Token(PunktToken):
+    """PunktToken with its patterns compiled by the stdlib `re` (see `_LangVars`)."""
+
+    _RE_ELLIPSIS = re.compile(r"\.\.+$")
+    _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
+    _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
+    _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
+    _RE_NON_PUNCT = re.compile(r"[^\W\d]", re.UNICODE)
+
+    @property
+    def is_non_punct(self):
+        return self._RE_NON_PUNCT.search(self.type)
+
+
 @functools.cache
 def _lang_vars() -> PunktLanguageVars:
-    return PunktLanguageVars()
+    return _LangVars()
 
 
 def is_sentence_start(word: str) -> bool | None:

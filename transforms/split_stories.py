@@ -42,6 +42,10 @@ CUE_TOPIC = "topic-shift"
 MIN_TRUNCATED_WORDS = 12
 # A headline must be followed by a paragraph at least this long.
 MIN_PARAGRAPH_WORDS_AFTER_TITLE = 8
+# A block with more paragraphs than this between explicit cues is not a news page (a page holds
+# tens); the topic model (about a millisecond per paragraph) is not run on it, which bounds the
+# time a hostile dump of 100,000 short lines can take.
+MAX_TOPIC_UNITS = 1000
 _BREAK_RE = re.compile(r"\r\n|\r|\n")
 _LINE_RE = re.compile(r"[^\r\n]+")
 _BULLET_START = tuple("-–—•*·")
@@ -148,11 +152,13 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         line = lines[i]
         if line.role != ROLE_PARAGRAPH or not line_cues.looks_like_title(line.text):
             continue
-        following = [lines[j] for j in content[pos + 1 :]]
+        # Only the next few lines are looked at: no copy of the rest (linear in the line count).
+        k = pos + 1
         bylined = False
-        while following and following[0].role in (line_cues.BYLINE, line_cues.DATELINE):
-            following = following[1:]
+        while k < len(content) and lines[content[k]].role in (line_cues.BYLINE, line_cues.DATELINE):
+            k += 1
             bylined = True
+        following = [lines[j] for j in content[k : k + 3]]
         if not following or following[0].role != ROLE_PARAGRAPH:
             continue
         if line_cues.word_count(following[0].text) < MIN_PARAGRAPH_WORDS_AFTER_TITLE:
@@ -190,8 +196,20 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
         blocks.append(current)
         cues.append(cue)
 
+    # id(block) -> (block, lines scanned, content lines seen, first, last). Blocks only grow, so
+    # each line is scanned once (a full scan of the block per line was quadratic).
+    scanned: dict[int, tuple[list[int], int, int, int, int]] = {}
+
     def content_of(block: list[int]) -> list[int]:
-        return [j for j in block if lines[j].role in CONTENT_ROLES]
+        """The block's content lines as the callers use them: [first] or [first, last]."""
+        entry = scanned.get(id(block))
+        done, count, first, last = (0, 0, -1, -1) if entry is None or entry[0] is not block else entry[1:]
+        for j in block[done:]:
+            if lines[j].role in CONTENT_ROLES:
+                count, last = count + 1, j
+                first = j if count == 1 else first
+        scanned[id(block)] = (block, len(block), count, first, last)
+        return [] if count == 0 else [first] if count == 1 else [first, last]
 
     for i, line in enumerate(lines):
         role = line.role
@@ -258,7 +276,7 @@ def topic_boundaries(
             units[-1].append(j)
         else:
             units.append([j])
-    if len(units) < 2:
+    if len(units) < 2 or len(units) > MAX_TOPIC_UNITS:
         return []
     texts = [" ".join(lines[j].text for j in unit) for unit in units]
     allowed = [True] + [
@@ -268,7 +286,8 @@ def topic_boundaries(
         for unit in units[1:]
     ]
     cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty)
-    return [(block.index(units[c][0]), p) for c, p in cuts]
+    position = {j: k for k, j in enumerate(block)}
+    return [(position[units[c][0]], p) for c, p in cuts]
 
 
 def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
@@ -295,12 +314,14 @@ def split_text(
         edges = [0, *(c for c, _ in cuts), len(block)]
         scores = [1.0, *(p for _, p in cuts)]
         for k in range(len(edges) - 1):
-            part = block[edges[k] : edges[k + 1]]
-            # trailing non-story lines belong to no story (they stand between stories)
-            while part and lines[part[-1]].role not in CONTENT_ROLES:
-                part = part[:-1]
-            while part and lines[part[0]].role not in CONTENT_ROLES:
-                part = part[1:]
+            lo, hi = edges[k], edges[k + 1]
+            # trailing non-story lines belong to no story (they stand between stories); indices
+            # move, not slices (slicing once per line was quadratic on long boilerplate runs)
+            while hi > lo and lines[block[hi - 1]].role not in CONTENT_ROLES:
+                hi -= 1
+            while lo < hi and lines[block[lo]].role not in CONTENT_ROLES:
+                lo += 1
+            part = block[lo:hi]
             if part:
                 stories.append(tuple(part))
                 story_cues.append(cue if k == 0 else CUE_TOPIC)

@@ -148,6 +148,14 @@ def _first_word(text: str) -> str:
     return words[0].lower().strip(_OPENING_QUOTES + ",;:") if words else ""
 
 
+def _bag_sum(bags: Sequence[Counter]) -> Counter:
+    """sum(bags, Counter()) without a new Counter per addition (same keys, order and counts)."""
+    total: Counter = Counter()
+    for bag in bags:
+        total.update(bag)
+    return total
+
+
 def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = None) -> list[list[float]]:
     """One feature vector (in FEATURES order) for each gap before paragraph i, i = 1..n-1."""
     n = len(texts)
@@ -157,13 +165,14 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
     window = 3
     sims = []
     for i in range(1, n):
-        left = sum((bags[j] for j in range(max(0, i - window), i)), Counter())
-        right = sum((bags[j] for j in range(i, min(n, i + window))), Counter())
+        left = _bag_sum(bags[max(0, i - window) : i])
+        right = _bag_sum(bags[i : min(n, i + window)])
         sims.append(_cosine(left, right))
     left_peaks = list(itertools.accumulate(sims, max))
     right_peaks = list(itertools.accumulate(reversed(sims), max))[::-1]
     names = [_names(t) for t in texts]
     lower_texts = [t.lower() for t in texts]
+    one_sentence = [1.0 if _sentences(t) == 1 else 0.0 for t in texts] if n > 1 else []  # Punkt once each
     rows: list[list[float]] = []
     for i in range(1, n):
         k = i - 1
@@ -195,11 +204,11 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
                 term_novelty,
                 1.0 if first in _CARRY_OVER and first != "the" else 0.0,
                 1.0 if texts[i][:1] in _OPENING_QUOTES else 0.0,
-                1.0 if _sentences(texts[i]) == 1 else 0.0,
+                one_sentence[i],
                 math.log1p(words),
                 math.log1p(i),
                 math.log1p(n - i),
-                1.0 if _sentences(texts[i - 1]) == 1 else 0.0,
+                one_sentence[i - 1],
                 _lowercase_share(texts[i]),
                 1.0 if ends_sentence_simple(texts[i]) else 0.0,
                 1.0 if ends_sentence_simple(texts[i - 1]) else 0.0,

@@ -55,7 +55,9 @@ def test_split_marks_learned_lines_as_boilerplate() -> None:
 
 
 def test_find_repeated_lines_stage() -> None:
-    dumps = [Dump(f"mem://{i}.txt", 0, f"Story number {i} about topic {i}.\n{CHROME}\nNext {i}.") for i in range(4)]
+    dumps = [
+        Dump(f"mem://{i}.txt", 0, f"Story number {i} about topic {i}.\n{CHROME}\nNext {i}.") for i in range(4)
+    ]
     # A headline copied with the same first paragraph onto four pages: not boilerplate.
     dumps += [Dump(f"mem://copy{i}.txt", 0, "Harbour strike ends\nThe strike ended.") for i in range(4)]
     with offline_test_pipeline() as p:

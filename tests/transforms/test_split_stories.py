@@ -195,5 +195,7 @@ def test_an_exception_becomes_a_rejected_record_with_the_whole_dump(monkeypatch)
 
 def test_a_lower_case_line_continues_the_sentence_above() -> None:
     cut = "There was a third success for Britain in the sprint events on Saturday evening when"
-    text = "\n".join([NK, cut, "edged out Russia's runner to win the women's 60m hurdles in a new record time."])
+    text = "\n".join(
+        [NK, cut, "edged out Russia's runner to win the women's 60m hurdles in a new record time."]
+    )
     assert len(split_text(text).stories) == 1
