@@ -12,7 +12,7 @@ dedup counters. Only this script reads the bench; the product never does.
                    stories run together with the next one) to see how robust dedup is
   --runner fnapi   the FnApiRunner directly instead of OfflineDirectRunner
   --workers N      direct_num_workers (multi_processing when N > 1)
-  --<field>        any DedupConfig field, e.g. --containment-threshold 0.75 --head-shingles 0
+  --<field>        any DedupConfig field, e.g. --containment-threshold 0.75 --verify estimate
 """
 
 from __future__ import annotations
@@ -211,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runner", choices=("direct", "fnapi"), default="direct")
     parser.add_argument("--perturb", type=int, default=None, metavar="SEED", help="add segmentation noise")
-    for f in fields(DedupConfig):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+    tunable = [f for f in fields(DedupConfig) if isinstance(f.default, (int, float, str))]
+    for f in tunable:
+        default = "dict" if f.name == "side_inputs" else f.default  # as the CLI's local runner
+        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=default)
     args = parser.parse_args(argv)
-    config = DedupConfig(**{f.name: getattr(args, f.name) for f in fields(DedupConfig)})
+    config = DedupConfig(**{f.name: getattr(args, f.name) for f in tunable})
     print("config:", config)
     for path in args.gold:
         stories, gold = load_gold(path)

@@ -1,24 +1,35 @@
 """Deduplicate: cluster exact copies, near copies and contained copies of one story.
 
-The steps of `Deduplicate`, in order:
+The steps of `Deduplicate`, in order (every shuffle carries ids, labels, hashes and keys,
+never a story's text):
 
-1. `ComputeSignatures`: one `StorySketch` per story: the hash of its normalised text, a
-   datasketch MinHash signature of its word shingles, and a consistent sample of its
-   shingle hashes (for containment).
-2. `GroupExactCopies`: stories with the same normalised text are linked to the smallest id
-   of their group ("exact"); only that leader goes on to the similarity search.
-3. `GroupBands` (MinHash LSH band keys -> story ids, GroupByKey) and `GroupShingleSamples`
-   (sampled shingle hash -> story ids, GroupByKey) give candidate pairs; `VerifyPairs`
-   joins both sketches to each pair by id and keeps the pair when the estimated Jaccard is
-   >= threshold ("near") or the smaller story is contained in the larger ("contained").
-   Containment counts only when the smaller story starts near the larger one's start (a
-   teaser is its article's lede; a trimmed copy keeps the opening), so an article inside a
-   run-together story (two archive articles the splitter did not separate) does not merge
-   two clusters; and a contained story keeps only its best container.
-4. `ConnectClusters`: connected components over the verified edges (global union-find).
-5. `ChooseRepresentatives`: the kept story of each cluster by a total order
-   (`representative_key`); every story gets `cluster` and `duplicate_of` through a keyed
-   join by id.
+1. `ComputeSignatures`: a `StorySketch` per story: the hash of its normalised text, a
+   datasketch MinHash signature of its word shingles, a consistent sample of its shingle
+   hashes (containment), the hashes of its first shingles (alignment) and, with
+   `verify="exact"`, the set of all its shingle hashes. It leaves as three small pieces: the
+   packed sketch (for verification), its bucket keys, its text hash. With `against`, the kept
+   stories of earlier runs join as "previous" sketches read from their `signatures/` folders.
+2. `GroupExactCopies`: stories with the same normalised text are linked to the best-ranked
+   copy ("exact").
+3. `GroupBands`: candidate pairs from shared keys (the MinHash LSH bands, for near copies,
+   and a consistent sample of each story's opening shingles, for contained copies, which
+   must start where their container starts). Keys are grouped in shards of about
+   `bucket_shard_stories` stories; inside a bucket of up to `max_bucket_size` distinct texts
+   every pair is a candidate, a larger bucket links each member to its `bucket_hubs`
+   best-ranked members only (no quadratic blow-up on boilerplate-like keys).
+4. `VerifyPairs`: each candidate pair is checked against the packed sketches, read from a
+   keyed side input: near when the Jaccard (exact on the shingle sets, or estimated) is >=
+   threshold; contained when the smaller story is inside the larger one, starts where it
+   starts and, for a complete article, is at least half of it (Jaccard >= 0.5). A contained
+   story keeps only its best container.
+5. `ConnectClusters`: connected components in Beam: alternating large-star / small-star
+   rounds (Kiveris et al. 2014) unrolled `cc_rounds` times, a convergence check, and a
+   union-find over the (counted) edges of the components not yet converged.
+6. `ChooseRepresentatives`: the kept story of each cluster is its best-ranked member
+   (untruncated article first, then longest, then smallest id; an earlier run's story before
+   any of today's); the decisions {id -> cluster, duplicate_of, reason, similarity} of the
+   stories that have a duplicate are a side input of a ParDo over the stories, so texts
+   never go through a GroupByKey.
 
 Everything that decides something is a pure function of this module; the Beam classes only
 route records. Nothing depends on element order or on Python's salted `hash()`, so any
@@ -27,23 +38,32 @@ runner and any number of workers give the same output.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import math
 import re
+import struct
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-import apache_beam as beam
 import numpy as np
 
-from transforms import counters
-from transforms.records import ARTICLE, Story
+from transforms.records import ARTICLE, Story, canonical_json
 
 EXACT = "exact"
 NEAR = "near"
 CONTAINED = "contained"
 REASONS = (EXACT, NEAR, CONTAINED)
+
+VERIFY_MODES = ("estimate", "exact")
+SIDE_INPUTS = ("dict", "multimap")
+
+SIGNATURES = "signatures"  # the folder beside clean/, duplicates/, rejected/
+SIGNATURE_GLOB = "part-*.jsonl.gz"
 
 
 @dataclass(frozen=True)
@@ -55,7 +75,15 @@ class DedupConfig:
     shingle_size: int = 5  # word n-grams over lowercased \w+ tokens
     containment_threshold: float = 0.8
     seed: int = 1
-    max_bucket_size: int = 200  # LSH bucket/posting size beyond which a bucket is not expanded into all pairs
+    # "estimate": Jaccard from the MinHash signatures, containment from the shingle samples;
+    # "exact": both from the sets of shingle hashes (4 bytes per distinct shingle per story).
+    verify: str = "exact"
+    # A bucket (stories sharing a key) of up to this many distinct texts gives every pair; a
+    # larger one links each member to the bucket's `bucket_hubs` best-ranked members only.
+    max_bucket_size: int = 32
+    bucket_hubs: int = 3
+    # Keys are grouped in ceil(stories / bucket_shard_stories) shards (one group per shard).
+    bucket_shard_stories: int = 200_000
     # Containment sample: keep the shingles whose 64-bit hash % sample_modulus == 0 ...
     sample_modulus: int = 4
     # ... plus always the first `anchor_shingles` shingles (teasers share their article's opening).
@@ -65,10 +93,42 @@ class DedupConfig:
     # two stories, or a stray line, is never "contained".
     min_contained_shingles: int = 20
     min_contained_samples: int = 3
-    # A contained story must start near its container's start: one of its first head_shingles
-    # shingles is among the container's first head_shingles (0: no such rule). 32 shingles
-    # (~36 words) tolerates a title/deck/byline glued in front, not a whole lede before it.
+    # A contained story must start near its container's start: their first head_shingles
+    # shingles share one. 32 shingles (~36 words) tolerates a title/deck/byline glued in
+    # front, not a whole lede before it. Candidates come from the head shingles whose hash %
+    # head_key_modulus == 0 plus the first anchor_shingles.
     head_shingles: int = 32
+    head_key_modulus: int = 4
+    # A complete (untruncated) article is contained in a longer story only when their Jaccard is
+    # at least this (for a copy wholly inside the other: its share of the other's shingles): a
+    # trimmed copy keeps most of its article; a story that is mostly other text (two articles
+    # run together) is not a fuller copy of it.
+    min_article_share: float = 0.5
+    # Large-star/small-star rounds before the convergence check (a chain of ~100 copies
+    # converges in 6-7; what has not converged is finished by a counted union-find).
+    cc_rounds: int = 6
+    # Earlier outputs whose signatures/ today's stories are deduplicated against.
+    against: tuple[str, ...] = ()
+    # How keyed side inputs (decisions, sketches) are read: "dict" materializes them once per
+    # worker (fast lookups; for the local runner, which holds everything in memory anyway);
+    # "multimap" fetches each key when asked (no worker holds them all; for cluster runners,
+    # where every lookup is a state request).
+    side_inputs: str = "multimap"
+    # Where to write the signatures of the kept stories (None: not written).
+    signatures_dir: str | None = None
+    signatures_shards: int = 4
+
+    def __post_init__(self):
+        if self.verify not in VERIFY_MODES:
+            raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {self.verify!r}")
+        if self.head_shingles < 1:
+            raise ValueError("head_shingles must be >= 1 (contained stories are found by their openings)")
+        if self.bucket_hubs < 1 or self.max_bucket_size < 2 or self.bucket_shard_stories < 1:
+            raise ValueError("bucket_hubs >= 1, max_bucket_size >= 2 and bucket_shard_stories >= 1")
+        if self.cc_rounds < 0:
+            raise ValueError(f"cc_rounds must be >= 0, not {self.cc_rounds}")
+        if self.side_inputs not in SIDE_INPUTS:
+            raise ValueError(f"side_inputs must be one of {', '.join(SIDE_INPUTS)}, not {self.side_inputs!r}")
 
 
 # ------------------------------------------------------------------ text rules
@@ -117,35 +177,54 @@ def shingles(text: str, n: int) -> set[str]:
 def shingle_hashes(shingle: str) -> tuple[int, int]:
     """(32-bit, 64-bit) hashes of a shingle from one sha1.
 
-    The 32-bit value is exactly datasketch's `sha1_hash32` (what `MinHash.update` would use);
-    the 64-bit value (other digest bytes) drives the containment sample.
+    The 32-bit value is exactly datasketch's `sha1_hash32` (what `MinHash.update` would use)
+    and is what sketches store; the 64-bit value (other digest bytes) decides which shingles
+    are sampled, independently of the stored value.
     """
     digest = hashlib.sha1(shingle.encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[8:16], "little")
 
 
-def containment_sample(ordered_hashes64: Sequence[int], modulus: int, anchors: int) -> tuple[int, ...]:
-    """Consistent sample of a story's shingle hashes, in text order without repeats: the first
-    `anchors` distinct shingles, then every hash % modulus == 0.
+def pack_u32(values: Iterable[int]) -> bytes:
+    """Unsigned 32-bit values as little-endian bytes (compact in shuffles and side inputs)."""
+    return np.fromiter(values, dtype="<u4").tobytes()
+
+
+def unpack_u32(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4")
+
+
+def containment_sample(ordered: Sequence[tuple[int, int]], modulus: int, anchors: int) -> tuple[int, ...]:
+    """Consistent sample of a story's shingles, in text order without repeats, as their 32-bit
+    hashes: the first `anchors` distinct shingles, then every shingle whose 64-bit hash %
+    modulus == 0. `ordered` holds the (32-bit, 64-bit) hashes of the shingles in text order.
 
     The same shingle is sampled in every story (consistent sampling), so the share of a
     story's sample found in another story's sample estimates its containment. The anchors
     make short texts usable; a teaser and its article share their opening shingles.
     """
     kept: dict[int, None] = {}
-    for h in ordered_hashes64:
-        if h not in kept and (len(kept) < anchors or h % modulus == 0):
-            kept[h] = None
+    for h32, h64 in ordered:
+        if h32 not in kept and (len(kept) < anchors or h64 % modulus == 0):
+            kept[h32] = None
     return tuple(kept)
 
 
-def containment(small: Sequence[int], large: Sequence[int]) -> float:
-    """Share of the sample `small` found in the sample `large` (0.0 for an empty sample):
-    the estimate of |S & A| / |S| from two consistent samples."""
-    if not small:
+def containment(small: Sequence[int] | np.ndarray, large: Sequence[int] | np.ndarray) -> float:
+    """Share of the hashes of `small` found in `large` (0.0 for an empty `small`): from two
+    consistent samples, an estimate of |S & A| / |S|; from two full shingle sets, its value."""
+    small = np.unique(np.asarray(small, dtype=np.uint32))
+    if not len(small):
         return 0.0
-    large_set = set(large)
-    return sum(1 for h in small if h in large_set) / len(small)
+    return float(np.isin(small, np.asarray(large, dtype=np.uint32)).sum()) / len(small)
+
+
+def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """|A & B| / |A | B| of two sets of shingle hashes (sorted, without repeats)."""
+    if not len(a) and not len(b):
+        return 0.0
+    both = len(np.intersect1d(a, b, assume_unique=True))
+    return both / (len(a) + len(b) - both)
 
 
 # ------------------------------------------------------------------ MinHash and LSH
@@ -195,51 +274,45 @@ def band_keys(signature: bytes, bands: int, rows: int) -> list[bytes]:
     return [i.to_bytes(2, "big") + signature[i * rows * width : (i + 1) * rows * width] for i in range(bands)]
 
 
-def bucket_pairs(ids: Iterable[str], max_bucket_size: int) -> tuple[list[tuple[str, str]], bool]:
-    """Candidate pairs (smaller id first) of one LSH bucket or shingle posting; and whether oversized.
-
-    Up to max_bucket_size distinct ids: every pair. Above it, every member is paired with the
-    bucket's smallest id only (a star, n-1 pairs instead of n^2/2): a huge bucket is nearly
-    always many copies of one text (one verified star links them all) or a boilerplate
-    shingle (whose pairs would fail verification anyway).
-    """
-    members = sorted(set(ids))
-    if len(members) <= max_bucket_size:
-        return [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]], False
-    head = members[0]
-    return [(head, b) for b in members[1:]], True
+def key64(kind: bytes, data: bytes) -> int:
+    """A 64-bit bucket key (kind b"b": an LSH band, b"h": an opening shingle)."""
+    return int.from_bytes(hashlib.blake2b(kind + data, digest_size=8).digest(), "little")
 
 
-def pair_key(a: str, b: str) -> str:
-    """A str key for an unordered pair (ids are hex, so a tab never occurs in them)."""
-    return f"{a}\t{b}" if a < b else f"{b}\t{a}"
-
-
-def split_pair_key(key: str) -> tuple[str, str]:
-    a, b = key.split("\t")
-    return a, b
-
-
-# ------------------------------------------------------------------ sketches and edges
+# ------------------------------------------------------------------ sketches and labels
 
 
 @dataclass(frozen=True)
 class StorySketch:
-    """What dedup needs of a story, without its text."""
+    """What dedup needs of a story, without its text (hash arrays packed as bytes)."""
 
     id: str
-    rank: tuple[int, int, str]  # representative_key of the story
+    rank: tuple[int, int, str]  # representative_key of the story: (tier, -len(text), id)
     text_hash: str
     num_shingles: int
     signature: bytes  # MinHash values, big-endian uint32
-    sample: tuple[int, ...]  # containment sample of 64-bit shingle hashes, in text order
-    opening: int = 0  # 64-bit hash of the first shingle (0: no words)
-    head: tuple[int, ...] = ()  # 64-bit hashes of the first head_shingles shingles, no repeats
+    sample: bytes  # containment sample: 32-bit shingle hashes in text order (pack_u32)
+    head: bytes = b""  # 32-bit hashes of the first head_shingles distinct shingles, in order
+    shingle_set: bytes = b""  # verify="exact": every distinct shingle hash, sorted (else empty)
+    previous: bool = False  # read from an earlier run's signatures/
+    cluster: str | None = None  # an earlier run's cluster (previous sketches only)
+
+    @property
+    def label(self) -> str:
+        return node_label(self.rank, self.previous)
+
+    @property
+    def tier(self) -> int:
+        return self.rank[0]
+
+    @property
+    def length(self) -> int:
+        return -self.rank[1]
 
 
 class Edge(NamedTuple):
-    """A verified link. For "contained", `a` is the contained story and `b` its container;
-    otherwise a < b."""
+    """A verified link between two node labels. For "contained", `a` is the contained story
+    and `b` its container; otherwise a < b."""
 
     a: str
     b: str
@@ -252,7 +325,8 @@ class ContainerChoice(NamedTuple):
 
     edge: Edge
     same_opening: bool  # the container starts with the contained story's first shingle
-    container_shingles: int
+    container_tier: int
+    container_length: int
 
 
 def representative_key(story: Story) -> tuple[int, int, str]:
@@ -265,6 +339,38 @@ def representative_key(story: Story) -> tuple[int, int, str]:
     return (tier, -len(story.text), story.id)
 
 
+_LEN_MAX = 0xFFFFFFFF
+_LABEL_PREFIX = 10  # "p" + tier + 8 hex digits
+
+
+def node_label(rank: tuple[int, int, str], previous: bool = False) -> str:
+    """A story's node in the duplicate graph: a string whose order is the representative
+    order (an earlier run's story first, then `rank`), ending with the id.
+
+    Clusters are keyed and joined on labels, so the smallest label of a cluster is its kept
+    story, and a story read again from an earlier run (same id) is a different node.
+    """
+    tier, neg_len, story_id = rank
+    length = min(-neg_len, _LEN_MAX)
+    return f"{0 if previous else 1}{tier}{_LEN_MAX - length:08x}{story_id}"
+
+
+def label_id(label: str) -> str:
+    return label[_LABEL_PREFIX:]
+
+
+def label_is_previous(label: str) -> bool:
+    return label[0] == "0"
+
+
+def label_tier_length(label: str) -> tuple[int, int]:
+    return int(label[1]), _LEN_MAX - int(label[2:_LABEL_PREFIX], 16)
+
+
+def story_label(story: Story) -> str:
+    return node_label(representative_key(story))
+
+
 def compute_sketch(story: Story, config: DedupConfig, template) -> StorySketch:
     """The sketch of one story (template: `minhash_template(config.num_perm, config.seed)`)."""
     ordered = shingle_list(story.text, config.shingle_size)
@@ -272,64 +378,215 @@ def compute_sketch(story: Story, config: DedupConfig, template) -> StorySketch:
     for s in ordered:
         if s not in hashes:
             hashes[s] = shingle_hashes(s)
-    ordered64 = [hashes[s][1] for s in ordered]
+    in_order = [hashes[s] for s in ordered]
+    distinct32 = [h32 for h32, _ in hashes.values()]
     return StorySketch(
         id=story.id,
         rank=representative_key(story),
         text_hash=text_hash(story.text),
         num_shingles=len(hashes),
-        signature=minhash_signature((h32 for h32, _ in hashes.values()), template),
-        sample=containment_sample(ordered64, config.sample_modulus, config.anchor_shingles),
-        opening=ordered64[0] if ordered64 else 0,
-        head=tuple(dict.fromkeys(ordered64[: config.head_shingles])),
+        signature=minhash_signature(distinct32, template),
+        sample=pack_u32(containment_sample(in_order, config.sample_modulus, config.anchor_shingles)),
+        head=pack_u32(list(dict.fromkeys(h32 for h32, _ in in_order))[: config.head_shingles]),
+        shingle_set=pack_u32(sorted(set(distinct32))) if config.verify == "exact" else b"",
     )
 
 
-def band_postings(sketch: StorySketch, bands: int, rows: int) -> list[tuple[bytes, str]]:
-    """(band key, id) rows of a story for near-duplicate candidates; none for a wordless text
-    (its empty signature would collide with every other wordless text)."""
+def candidate_keys(sketch: StorySketch, bands: int, rows: int, config: DedupConfig) -> list[int]:
+    """The bucket keys of a story: its LSH bands (near copies) and a consistent sample of its
+    opening shingles (contained copies start where their container starts). None for a
+    wordless text (its empty signature would collide with every other wordless text)."""
     if not sketch.num_shingles:
         return []
-    return [(key, sketch.id) for key in band_keys(sketch.signature, bands, rows)]
+    keys = [key64(b"b", k) for k in band_keys(sketch.signature, bands, rows)]
+    for i, h in enumerate(unpack_u32(sketch.head).tolist()):
+        if i < config.anchor_shingles or key64(b"s", h.to_bytes(4, "little")) % config.head_key_modulus == 0:
+            keys.append(key64(b"h", h.to_bytes(4, "little")))
+    return sorted(set(keys))
 
 
-def sample_postings(sketch: StorySketch) -> list[tuple[int, str]]:
-    """(sampled shingle hash, id) rows of a story for containment candidates."""
-    return [(h, sketch.id) for h in sketch.sample]
+# ------------------------------------------------------------------ buckets -> candidate pairs
+
+
+def num_shards(stories: int, per_shard: int) -> int:
+    """How many key shards for a number of stories (at least one)."""
+    return max(1, math.ceil(stories / per_shard))
+
+
+def shard_rows(
+    label: str, text_key: str, keys: Sequence[int], shards: int, packed_sketch: bytes = b""
+) -> list[tuple[int, tuple[str, str, bytes, bytes]]]:
+    """(shard, (label, text key, packed keys, packed sketch)) rows of one story: its keys split
+    by shard. With one shard the row carries the packed sketch (its pairs are verified right
+    there); with more, the sketches go to a keyed side input instead (no copy per shard)."""
+    if shards == 1:
+        return [(0, (label, text_key, np.asarray(keys, dtype="<u8").tobytes(), packed_sketch))]
+    by_shard: dict[int, list[int]] = defaultdict(list)
+    for k in keys:
+        by_shard[k % shards].append(k)
+    return [
+        (s, (label, text_key, np.asarray(ks, dtype="<u8").tobytes(), b""))
+        for s, ks in sorted(by_shard.items())
+    ]
+
+
+def bucket_pairs(
+    labels: Iterable[str], max_bucket_size: int, hubs: int
+) -> tuple[list[tuple[str, str]], bool]:
+    """Candidate pairs (hub: the smaller label, spoke) of one bucket, and whether it was oversized.
+
+    Up to max_bucket_size members: every pair. Above it, every member is paired with the
+    bucket's `hubs` best-ranked members only (n*hubs pairs instead of n^2/2): a huge bucket is
+    nearly always many versions of one text (linked through the hubs, which are its fullest
+    versions) or a boilerplate opening (whose pairs would fail verification anyway). Pairs
+    between two earlier-run stories are never candidates.
+    """
+    members = sorted(set(labels))
+    oversized = len(members) > max_bucket_size
+    heads = members[:hubs] if oversized else members
+    pairs = []
+    for i, hub in enumerate(heads):
+        for spoke in members[i + 1 :]:
+            if not (label_is_previous(hub) and label_is_previous(spoke)):
+                pairs.append((hub, spoke))
+    return pairs, oversized
+
+
+def shard_candidates(
+    rows: Iterable[tuple[str, str, bytes, bytes]], max_bucket_size: int, hubs: int
+) -> tuple[dict[str, set[str]], int]:
+    """Candidate hubs per spoke label from one shard's rows (label, text key, packed keys,
+    packed sketch), and the number of oversized buckets.
+
+    Postings are grouped with numpy (12 bytes each), not in Python dicts; inside a bucket,
+    copies with the same text key count once (their best-ranked label stands for all).
+    """
+    labels: list[str] = []
+    text_keys: list[str] = []
+    chunks: list[np.ndarray] = []
+    for label, text_key, packed, _ in rows:
+        labels.append(label)
+        text_keys.append(text_key)
+        chunks.append(np.frombuffer(packed, dtype="<u8"))
+    out: dict[str, set[str]] = defaultdict(set)
+    if not chunks:
+        return out, 0
+    keys = np.concatenate(chunks)
+    owners = np.repeat(np.arange(len(labels)), [len(c) for c in chunks])
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    oversized = 0
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start < 2:
+            continue
+        by_text: dict[str, str] = {}
+        for o in owners[start:end].tolist():
+            current = by_text.get(text_keys[o])
+            if current is None or labels[o] < current:
+                by_text[text_keys[o]] = labels[o]
+        if len(by_text) < 2:
+            continue
+        pairs, big = bucket_pairs(by_text.values(), max_bucket_size, hubs)
+        oversized += big
+        for hub, spoke in pairs:
+            out[spoke].add(hub)
+    return out, oversized
+
+
+# ------------------------------------------------------------------ verification
 
 
 def aligned_openings(small: StorySketch, large: StorySketch) -> bool:
     """Whether the two stories start at about the same text: their heads share a shingle."""
-    return not set(small.head).isdisjoint(large.head)
+    return bool(np.isin(unpack_u32(small.head), unpack_u32(large.head)).any())
+
+
+def _opening(sketch: StorySketch) -> int | None:
+    head = unpack_u32(sketch.head)
+    return int(head[0]) if len(head) else None
+
+
+def _use_sets(x: StorySketch, y: StorySketch, config: DedupConfig) -> bool:
+    return config.verify == "exact" and bool(x.shingle_set) and bool(y.shingle_set)
+
+
+def verify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> tuple[Edge | None, str | None]:
+    """The verified relation of two stories (or None) and, when a containment was refused by
+    the complete-article share rule, "share".
+
+    exact (same normalised text), else near (Jaccard >= threshold), else contained: the story
+    with fewer shingles is long enough, starts near the other's start, has >= the containment
+    threshold of its shingles in it, and, when it is a complete article, has a Jaccard of at
+    least min_article_share with it (is about half of it or more). Edges join node labels.
+    """
+    if x.label == y.label:
+        return None, None
+    lo, hi = sorted((x.label, y.label))
+    if x.text_hash == y.text_hash:
+        return Edge(lo, hi, EXACT, 1.0), None
+    if x.num_shingles == 0 or y.num_shingles == 0:
+        return None, None
+    sets = _use_sets(x, y, config)
+    if sets:
+        jaccard = exact_jaccard(unpack_u32(x.shingle_set), unpack_u32(y.shingle_set))
+    else:
+        jaccard = estimated_jaccard(x.signature, y.signature)
+    if jaccard >= config.threshold:
+        return Edge(lo, hi, NEAR, round(jaccard, 4)), None
+    small, large = sorted((x, y), key=lambda s: (s.num_shingles, s.label))
+    if small.num_shingles < config.min_contained_shingles:
+        return None, None
+    if not sets and len(unpack_u32(small.sample)) < config.min_contained_samples:
+        return None, None
+    if not aligned_openings(small, large):
+        return None, None
+    if sets:
+        score = containment(unpack_u32(small.shingle_set), unpack_u32(large.shingle_set))
+    else:
+        score = containment(unpack_u32(small.sample), unpack_u32(large.sample))
+    if score < config.containment_threshold:
+        return None, None
+    if small.tier == 0 and jaccard < config.min_article_share:
+        return None, "share"
+    return Edge(small.label, large.label, CONTAINED, round(score, 4)), None
 
 
 def classify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> Edge | None:
-    """The verified relation of two stories, or None: exact, else near (estimated Jaccard),
-    else contained (the story with fewer shingles inside the other, from the samples, when
-    it is long enough and starts near the other's start)."""
-    if x.id == y.id:
-        return None
-    lo, hi = (x, y) if x.id < y.id else (y, x)
-    if x.text_hash == y.text_hash:
-        return Edge(lo.id, hi.id, EXACT, 1.0)
-    if x.num_shingles == 0 or y.num_shingles == 0:
-        return None
-    jaccard = estimated_jaccard(x.signature, y.signature)
-    if jaccard >= config.threshold:
-        return Edge(lo.id, hi.id, NEAR, jaccard)
-    small, large = sorted((x, y), key=lambda s: (s.num_shingles, s.id))
-    if small.num_shingles < config.min_contained_shingles or len(small.sample) < config.min_contained_samples:
-        return None
-    if config.head_shingles and not aligned_openings(small, large):
-        return None
-    score = containment(small.sample, large.sample)
-    if score >= config.containment_threshold:
-        return Edge(small.id, large.id, CONTAINED, score)
-    return None
+    """The verified relation of two stories, or None (see `verify_pair`)."""
+    return verify_pair(x, y, config)[0]
+
+
+class Verified(NamedTuple):
+    """What checking one story against its candidates gave."""
+
+    edges: list[Edge]  # exact and near edges
+    contained: list[tuple[str, ContainerChoice]]  # (contained label, choice): one is kept per story
+    candidates: int
+    refused_share: int  # containments refused by the complete-article share rule
+
+
+def verify_spoke(spoke: StorySketch, hubs: Iterable[StorySketch], config: DedupConfig) -> Verified:
+    """`verify_pair` of a story with each of its candidate hubs."""
+    out = Verified([], [], 0, 0)
+    refused = candidates = 0
+    for hub in hubs:
+        candidates += 1
+        edge, why = verify_pair(spoke, hub, config)
+        refused += why is not None
+        if edge is None:
+            continue
+        if edge.reason == CONTAINED:
+            contained, container = (spoke, hub) if edge.a == spoke.label else (hub, spoke)
+            out.contained.append((edge.a, container_choice(edge, contained, container)))
+        else:
+            out.edges.append(edge)
+    return out._replace(candidates=candidates, refused_share=refused)
 
 
 def container_choice(edge: Edge, contained: StorySketch, container: StorySketch) -> ContainerChoice:
-    return ContainerChoice(edge, contained.opening == container.opening, container.num_shingles)
+    return ContainerChoice(edge, _opening(contained) == _opening(container), container.tier, container.length)
 
 
 def best_container(choices: Iterable[ContainerChoice]) -> Edge:
@@ -337,18 +594,62 @@ def best_container(choices: Iterable[ContainerChoice]) -> Edge:
 
     One container per story: a short text found inside several unrelated stories (a shared
     paragraph, two teasers a splitter ran together) must not glue them into one cluster.
-    Preferred: a container that opens like the story (a lede is the start of its article;
-    a run-together story holds the second teaser in its middle), then the highest
-    containment, then the largest container, then the smallest id.
+    Preferred: a container that opens like the story (a lede is the start of its article),
+    then the highest containment, then a complete article, then the smallest such container
+    (the tightest fit: a story that runs two articles together is the larger one), then the
+    smallest label.
     """
     best = min(
         choices,
-        key=lambda c: (not c.same_opening, -c.edge.similarity, -c.container_shingles, c.edge.b),
+        key=lambda c: (
+            not c.same_opening,
+            -c.edge.similarity,
+            c.container_tier,
+            c.container_length,
+            c.edge.b,
+        ),
     )
     return best.edge
 
 
-# ------------------------------------------------------------------ clusters
+# ------------------------------------------------------------------ connected components
+
+# Components are computed in Beam by alternating large-star and small-star rounds
+# (Kiveris, Lattanzi, Mirrokni, Rastogi, Vassilvitskii: "Connected Components in MapReduce and
+# Beyond", SoCC 2014): every node's neighbourhood is rewired to its smallest member, which
+# keeps the components and ends with a star around each component's smallest node. Each step
+# groups edges by node (never all edges in one place).
+
+
+def large_star(node: str, neighbours: Iterable[str]) -> list[tuple[str, str]]:
+    """Large-star step of a node: every larger neighbour is linked to the smallest of the node
+    and its neighbours."""
+    ns = set(neighbours)
+    m = min(ns | {node})
+    return [(v, m) for v in sorted(ns) if v > node]
+
+
+def small_star(node: str, smaller: Iterable[str]) -> list[tuple[str, str]]:
+    """Small-star step of a node given its smaller neighbours: the node and those neighbours
+    are linked to the smallest of them."""
+    ns = set(smaller) | {node}
+    m = min(ns)
+    return [(v, m) for v in sorted(ns) if v != m]
+
+
+def star_parent(node: str, neighbours: Iterable[str]) -> tuple[str, bool]:
+    """(provisional root, converged?) of a node after the rounds.
+
+    Converged means every node with a smaller neighbour has exactly one neighbour: then each
+    component is a star around its smallest node, and the root of a leaf is its neighbour.
+    """
+    ns = set(neighbours)
+    smaller = [v for v in ns if v < node]
+    if not smaller:
+        return node, True
+    if len(ns) == 1:
+        return smaller[0], True
+    return node, False
 
 
 def _find(parent: dict[str, str], node: str) -> str:
@@ -361,7 +662,7 @@ def _find(parent: dict[str, str], node: str) -> str:
 
 
 def union(parent: dict[str, str], a: str, b: str) -> None:
-    """Union of a's and b's sets; the root is always the smallest id (order-independent)."""
+    """Union of a's and b's sets; the root is always the smallest node (order-independent)."""
     parent.setdefault(a, a)
     parent.setdefault(b, b)
     ra, rb = _find(parent, a), _find(parent, b)
@@ -372,18 +673,49 @@ def union(parent: dict[str, str], a: str, b: str) -> None:
 
 
 def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """id -> root (smallest id of its component), for every id that occurs in an edge.
+    """node -> root (smallest node of its component), for every node of an edge (union-find).
 
-    Union-find over the whole edge list, run in one place (`ConnectClusters` is a
-    CombineGlobally of it). Chosen over bounded-round label propagation because it is exact
-    for any chain length, needs no round limit and is one step; it holds only ids that have a
-    duplicate, not texts or signatures. Propagation is the way out if that ever outgrows
-    one worker.
+    The reference the Beam rounds are tested against, and what finishes the components not
+    converged after `cc_rounds` (on their remaining edges only).
     """
     parent: dict[str, str] = {}
     for a, b in edges:
         union(parent, a, b)
     return {node: _find(parent, node) for node in parent}
+
+
+def rounds_components(edges: Iterable[tuple[str, str]], rounds: int) -> tuple[dict[str, str], int]:
+    """The Beam algorithm run in memory: node -> root, and how many edges needed the fallback."""
+    current = {tuple(sorted(e)) for e in edges if e[0] != e[1]}
+    for _ in range(rounds):
+        current = set(_star_step(current, large=True))
+        current = set(_star_step(current, large=False))
+    adjacency: dict[str, set[str]] = defaultdict(set)
+    for a, b in current:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    provisional, remnant = {}, []
+    for node, ns in adjacency.items():
+        parent, ok = star_parent(node, ns)
+        provisional[node] = parent
+        if not ok:
+            remnant.extend((node, v) for v in ns)
+    fallback = connected_components(remnant)
+    return {n: fallback.get(p, p) for n, p in provisional.items()}, len(remnant)
+
+
+def _star_step(edges: Iterable[tuple[str, str]], large: bool) -> Iterable[tuple[str, str]]:
+    groups: dict[str, set[str]] = defaultdict(set)
+    for a, b in edges:
+        hi, lo = max(a, b), min(a, b)
+        groups[hi].add(lo)
+        if large:
+            groups[lo].add(hi)
+    for node, ns in groups.items():
+        yield from (large_star(node, ns) if large else small_star(node, ns))
+
+
+# ------------------------------------------------------------------ decisions
 
 
 def cluster_id(representative_id: str) -> str:
@@ -402,36 +734,96 @@ class Decision:
     similarity: float | None = None
 
 
-def choose_representatives(members: Iterable[StorySketch], config: DedupConfig) -> list[Decision]:
-    """Decisions for one cluster: the smallest `rank` is kept, the others point to it.
+class Assignment(NamedTuple):
+    """A today's story's place in its cluster: the kept story's label (None: kept) and cluster."""
 
-    A dropped story's reason/similarity is its verified relation to the kept story; when it
-    joined only through another member (a teaser of an edited copy, say), the best relation
-    to a member up to max_bucket_size members in rank order (exact > near > contained, then
-    score). Each member is sketched once, so this is linear for copies of one text.
+    representative: str | None
+    cluster: str
+    against_previous: bool  # dropped as a copy of an earlier run's story
+    # today's stories in the component, on one of them (the kept one, if any); 0 on the others
+    component_size: int = 0
+
+
+def fuller(today: str, previous: str, threshold: float) -> bool:
+    """Whether today's best story of a cluster is a fuller version of an earlier run's story
+    (so it is kept too): a better kind and longer, or the same kind and longer than any
+    near copy can be (a Jaccard >= threshold bounds the length ratio by 1/threshold)."""
+    t_tier, t_len = label_tier_length(today)
+    p_tier, p_len = label_tier_length(previous)
+    if t_tier < p_tier:
+        return t_len > p_len
+    return t_tier == p_tier and t_len * threshold > p_len
+
+
+def assign_component(
+    root: str, members: Iterable[str], previous_cluster: str | None, threshold: float
+) -> list[tuple[str, Assignment]]:
+    """(label, assignment) for today's members of one component (root = its smallest label).
+
+    Without earlier-run stories the root is kept and named after. With them the root is the
+    best earlier story: today's members are copies of it (dropped, in its cluster) unless
+    today's best member is a fuller version, which is then kept in that cluster; today's
+    other fuller versions point to it, the rest (no fuller than the earlier story) to the
+    earlier story.
     """
-    ordered = sorted({m.id: m for m in members}.values(), key=lambda m: m.rank)
-    rep = ordered[0]
-    cid = cluster_id(rep.id)
-    decisions = [Decision(rep.id, cid)]
-    order = {EXACT: 0, NEAR: 1, CONTAINED: 2}
-    for member in ordered[1:]:
-        edge = classify_pair(member, rep, config)
-        if edge is None:
-            found = [
-                e
-                for other in ordered[1 : config.max_bucket_size + 1]
-                if other.id != member.id
-                for e in [classify_pair(member, other, config)]
-                if e is not None
-            ]
-            if found:
-                edge = min(found, key=lambda e: (order[e.reason], -e.similarity, e.a, e.b))
-        if edge is None:  # linked only through members beyond the scan limit
-            score = estimated_jaccard(member.signature, rep.signature) if member.num_shingles else 0.0
-            edge = Edge(member.id, rep.id, NEAR, score)
-        decisions.append(Decision(member.id, cid, rep.id, edge.reason, edge.similarity))
-    return decisions
+    today = sorted(m for m in set(members) | {root} if not label_is_previous(m))
+    if not today:
+        return []
+    if not label_is_previous(root):
+        kept, cid, against = root, cluster_id(label_id(root)), set()
+    else:
+        cid = previous_cluster or cluster_id(label_id(root))
+        kept = today[0] if fuller(today[0], root, threshold) else None
+        # today's copies that add nothing to the earlier story point to it
+        against = {m for m in today if m != kept and not (kept and fuller(m, root, threshold))}
+    out = []
+    for m in today:
+        if m == kept:
+            assignment = Assignment(None, cid, False)
+        elif m in against:
+            assignment = Assignment(root, cid, True)
+        else:
+            assignment = Assignment(kept, cid, False)
+        if m == (kept or today[0]):
+            assignment = assignment._replace(component_size=len(today))
+        out.append((m, assignment))
+    return out
+
+
+_REASON_ORDER = {EXACT: 0, NEAR: 1, CONTAINED: 2}
+
+
+def edge_preference(node: str, edge: Edge) -> tuple:
+    """Sort key of a node's edges for its reason: exact > near > contained (as the contained
+    side first), then the highest similarity, then the labels."""
+    as_container = edge.reason == CONTAINED and edge.b == node
+    return (_REASON_ORDER[edge.reason], as_container, -edge.similarity, edge.a, edge.b)
+
+
+def best_edge(node: str, edges: Iterable[Edge]) -> Edge:
+    """The strongest edge of `node` (see `edge_preference`)."""
+    return min((e for e in edges if node in (e.a, e.b)), key=lambda e: edge_preference(node, e))
+
+
+def explaining_edge(node: str, representative: str, edges: Iterable[Edge]) -> Edge | None:
+    """The edge that explains a dropped story: its verified relation to the kept story when the
+    two were compared, else its strongest relation to another member (a teaser of an edited
+    copy, say); None without edges."""
+    edges = [e for e in edges if node in (e.a, e.b)]
+    if not edges:
+        return None
+    direct = [e for e in edges if representative in (e.a, e.b)]
+    return best_edge(node, direct or edges)
+
+
+def make_decision(label: str, assignment: Assignment, edge: Edge | None) -> Decision:
+    if assignment.representative is None:
+        return Decision(label_id(label), assignment.cluster)
+    if edge is None:  # cannot happen: every node of a component has an edge
+        raise ValueError(f"no verified edge for dropped story {label_id(label)}")
+    return Decision(
+        label_id(label), assignment.cluster, label_id(assignment.representative), edge.reason, edge.similarity
+    )
 
 
 def apply_decision(story: Story, decision: Decision) -> Story:
@@ -449,92 +841,312 @@ def singleton_decision(story_id: str) -> Decision:
     return Decision(story_id, cluster_id(story_id))
 
 
-# ------------------------------------------------------------------ Beam: DoFns
+# ------------------------------------------------------------------ signatures on disk
+
+
+def for_verification(sketch: StorySketch, config: DedupConfig) -> StorySketch:
+    """The sketch as the verification side input holds it: with exact verification neither the
+    signature nor the containment sample is needed (the shingle set answers), unless earlier
+    runs' sketches (which may have been written without sets, by an estimate run) are compared
+    too."""
+    if config.verify == "exact" and sketch.shingle_set and not config.against:
+        return replace(sketch, signature=b"", sample=b"")
+    return sketch
+
+
+_PACK_HEADER = struct.Struct("<BBIIHHHIIII")
+
+
+def pack_sketch(sketch: StorySketch) -> bytes:
+    """A sketch as one compact bytes value (what the verification side input holds)."""
+    texts = [x.encode("utf-8") for x in (sketch.id, sketch.text_hash, sketch.cluster or "")]
+    arrays = [sketch.signature, sketch.sample, sketch.head, sketch.shingle_set]
+    flags = int(sketch.previous) | (2 if sketch.cluster is not None else 0)
+    sizes = [len(x) for x in texts + arrays]
+    header = _PACK_HEADER.pack(flags, sketch.tier, sketch.length, sketch.num_shingles, *sizes)
+    return b"".join([header, *texts, *arrays])
+
+
+def unpack_sketch(blob: bytes) -> StorySketch:
+    """The sketch `pack_sketch` packed."""
+    flags, tier, length, num_shingles, *sizes = _PACK_HEADER.unpack_from(blob)
+    parts, at = [], _PACK_HEADER.size
+    for size in sizes:
+        parts.append(bytes(blob[at : at + size]))
+        at += size
+    story_id, hashed, cluster = (x.decode("utf-8") for x in parts[:3])
+    return StorySketch(
+        id=story_id,
+        rank=(tier, -length, story_id),
+        text_hash=hashed,
+        num_shingles=num_shingles,
+        signature=parts[3],
+        sample=parts[4],
+        head=parts[5],
+        shingle_set=parts[6],
+        previous=bool(flags & 1),
+        cluster=cluster if flags & 2 else None,
+    )
+
+
+def signature_params(config: DedupConfig) -> dict:
+    """What must match between runs for signatures to be comparable."""
+    return {
+        "num_perm": config.num_perm,
+        "seed": config.seed,
+        "shingle_size": config.shingle_size,
+        "sample_modulus": config.sample_modulus,
+        "anchor_shingles": config.anchor_shingles,
+        "head_shingles": config.head_shingles,
+    }
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def signature_record(sketch: StorySketch, cluster: str) -> dict:
+    """The JSON record of a kept story's sketch in DIR/signatures/ (read back by `against`)."""
+    return {
+        "id": sketch.id,
+        "cluster": cluster,
+        "rank": [sketch.tier, sketch.length],
+        "text_hash": sketch.text_hash,
+        "num_shingles": sketch.num_shingles,
+        "minhash": _b64(sketch.signature),
+        "sample": _b64(sketch.sample),
+        "head": _b64(sketch.head),
+        "shingles": _b64(sketch.shingle_set) if sketch.shingle_set else None,
+    }
+
+
+def signature_line(sketch: StorySketch, cluster: str, config: DedupConfig) -> str:
+    return canonical_json({**signature_record(sketch, cluster), "params": signature_params(config)})
+
+
+def sketch_from_signature(line: str, config: DedupConfig) -> StorySketch:
+    """An earlier run's kept story as a "previous" sketch; raises ValueError when the
+    signature was made with other MinHash/shingle parameters."""
+    record = json.loads(line)
+    params = record.get("params")
+    if params != signature_params(config):
+        raise ValueError(
+            f"signature of {record.get('id')} was made with {params}, this run uses "
+            f"{signature_params(config)}: --against needs the same --num-perm/--shingle-size"
+        )
+    tier, length = record["rank"]
+    return StorySketch(
+        id=record["id"],
+        rank=(int(tier), -int(length), record["id"]),
+        text_hash=record["text_hash"],
+        num_shingles=int(record["num_shingles"]),
+        signature=base64.b64decode(record["minhash"]),
+        sample=base64.b64decode(record["sample"]),
+        head=base64.b64decode(record["head"]),
+        shingle_set=base64.b64decode(record["shingles"]) if record.get("shingles") else b"",
+        previous=True,
+        cluster=record["cluster"],
+    )
+
+
+def check_against(previous: str, output: str, config: DedupConfig) -> None:
+    """Raise ValueError unless `previous` is an earlier storysift output whose signatures this
+    run can compare with (the same MinHash and shingle parameters), other than `output`."""
+    from apache_beam.io.filesystems import FileSystems
+
+    if previous.rstrip("/") == output.rstrip("/"):
+        raise ValueError(f"--against {previous} is the --output itself; give the previous run's output")
+    pattern = FileSystems.join(previous, SIGNATURES, SIGNATURE_GLOB)
+    try:
+        files = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # noqa: BLE001 - an unreachable or missing folder is reported the same way
+        files = []
+    if not files:
+        raise ValueError(f"--against {previous}: no {SIGNATURES}/ found (is it a storysift output?)")
+    for path in files:
+        with FileSystems.open(path) as fh:  # decompressed by its .gz suffix
+            line = fh.readline().decode("utf-8")
+        if line.strip():
+            sketch_from_signature(line, config)
+            return
+
+
+def signature_shard(record_id: str, shards: int) -> int:
+    from transforms.write_corpus import shard_of
+
+    return shard_of(record_id, shards)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Beam stage. Everything above is plain Python; Beam is only needed from here on.
+# ---------------------------------------------------------------------------------------------
+
+import apache_beam as beam  # noqa: E402
+from apache_beam.io.filesystems import FileSystems  # noqa: E402
+
+from transforms import counters  # noqa: E402
+
+EXACT_ROWS = "exact"
+
+
+def _sketch_outputs(sketch: StorySketch, config: DedupConfig, bands: int, rows: int):
+    """What the rest of Deduplicate needs of a sketch: (label, text key, packed bucket keys,
+    packed sketch) when it has keys (main output), and its text hash (EXACT_ROWS). No
+    PCollection of whole sketches is ever kept."""
+    label = sketch.label
+    keys = candidate_keys(sketch, bands, rows, config)
+    if keys:
+        packed_keys = np.asarray(keys, dtype="<u8").tobytes()
+        yield label, sketch.text_hash[:16], packed_keys, pack_sketch(for_verification(sketch, config))
+    yield beam.pvalue.TaggedOutput(EXACT_ROWS, (sketch.text_hash, label))
 
 
 class _SketchFn(beam.DoFn):
-    def __init__(self, config: DedupConfig):
-        self._config = config
+    """story -> its bucket row; its exact row tagged."""
+
+    def __init__(self, config: DedupConfig, bands: int, rows: int):
+        self._config, self._bands, self._rows = config, bands, rows
 
     def setup(self):
         self._template = minhash_template(self._config.num_perm, self._config.seed)
 
     def process(self, story: Story):
-        yield compute_sketch(story, self._config, self._template)
+        sketch = compute_sketch(story, self._config, self._template)
+        yield from _sketch_outputs(sketch, self._config, self._bands, self._rows)
+
+
+class _PreviousOutputsFn(beam.DoFn):
+    """an earlier run's sketch -> the same outputs as _SketchFn."""
+
+    def __init__(self, config: DedupConfig, bands: int, rows: int):
+        self._config, self._bands, self._rows = config, bands, rows
+
+    def process(self, sketch: StorySketch):
+        yield from _sketch_outputs(sketch, self._config, self._bands, self._rows)
+
+
+class _ReadSignatureFn(beam.DoFn):
+    def __init__(self, config: DedupConfig):
+        self._config = config
+        self._read = counters.counter(counters.PREVIOUS_SIGNATURES)
+
+    def process(self, line: str):
+        if line.strip():
+            self._read.inc()
+            yield sketch_from_signature(line, self._config)
 
 
 class _ExactGroupFn(beam.DoFn):
-    """(text_hash, sketches) -> the leader (smallest id) on main, exact edges to it tagged."""
-
-    EDGES = "edges"
+    """(text_hash, labels) -> exact edges from the best-ranked copy to the others."""
 
     def process(self, element):
-        _, sketches = element
-        group = sorted(sketches, key=lambda s: s.id)
-        leader = group[0]
-        yield leader
-        for other in group[1:]:
-            if other.id != leader.id:
-                yield beam.pvalue.TaggedOutput(self.EDGES, Edge(leader.id, other.id, EXACT, 1.0))
+        _, labels = element
+        members = sorted(set(labels))
+        leader = members[0]
+        for other in members[1:]:
+            if not (label_is_previous(leader) and label_is_previous(other)):
+                yield Edge(leader, other, EXACT, 1.0)
 
 
-class _BucketPairsFn(beam.DoFn):
-    """(bucket key, ids) -> candidate pair keys, counting oversized buckets."""
+class _ShardRowsFn(beam.DoFn):
+    """bucket row -> (shard, row) rows, the shard count from the row count; with more than one
+    shard, (label, packed sketch) tagged for the keyed side input."""
 
-    def __init__(self, max_bucket_size: int):
-        self._max = max_bucket_size
-        self._oversized = counters.counter(counters.OVERSIZED_BUCKETS)
-
-    def process(self, element):
-        _, ids = element
-        pairs, oversized = bucket_pairs(ids, self._max)
-        if oversized:
-            self._oversized.inc()
-        for a, b in pairs:
-            yield pair_key(a, b)
-
-
-class _HalfJoinFn(beam.DoFn):
-    """(a, {sketch: [sk_a], pair: [b...]}) -> (b, sk_a) for every candidate b."""
-
-    def process(self, element):
-        _, joined = element
-        sketches = list(joined["sketch"])
-        if not sketches:
-            return
-        sketch = sketches[0]
-        for b in sorted(set(joined["pair"])):
-            yield b, sketch
-
-
-class _VerifyFn(beam.DoFn):
-    """(b, {sketch: [sk_b], half: [sk_a...]}) -> verified edges; "contained" ones tagged."""
-
-    CONTAINED = "contained"
+    STORE = "store"
 
     def __init__(self, config: DedupConfig):
         self._config = config
+
+    def process(self, row: tuple[str, str, bytes, bytes], total: int):
+        label, text_key, packed_keys, packed_sketch = row
+        shards = num_shards(total, self._config.bucket_shard_stories)
+        keys = np.frombuffer(packed_keys, dtype="<u8").tolist()
+        yield from shard_rows(label, text_key, keys, shards, packed_sketch)
+        if shards > 1:
+            yield beam.pvalue.TaggedOutput(self.STORE, (label, packed_sketch))
+
+
+class _VerifyCounters:
+    def __init__(self):
         self._candidates = counters.counter(counters.CANDIDATE_PAIRS)
         self._verified = counters.counter(counters.VERIFIED_PAIRS)
+        self._share = counters.counter(counters.SHARE_REFUSED)
+
+    def outputs(self, verified: Verified, tag: str):
+        self._candidates.inc(verified.candidates)
+        self._verified.inc(len(verified.edges) + len(verified.contained))
+        self._share.inc(verified.refused_share)
+        yield from verified.edges
+        for contained, choice in verified.contained:
+            yield beam.pvalue.TaggedOutput(tag, (contained, (tuple(choice.edge), *choice[1:])))
+
+
+CONTAINED_CHOICES = "contained"
+PAIRS = "pairs"
+
+
+class _ShardCandidatesFn(beam.DoFn):
+    """(shard, rows) -> candidate pairs, counting oversized buckets. A single shard's rows carry
+    the packed sketches: its pairs are verified here (edges out, container choices tagged);
+    otherwise (spoke label, hub labels) are tagged PAIRS for `_VerifyFn`."""
+
+    def __init__(self, config: DedupConfig):
+        self._config = config
+        self._oversized = counters.counter(counters.OVERSIZED_BUCKETS)
+
+    def setup(self):
+        self._counters = _VerifyCounters()
 
     def process(self, element):
-        _, joined = element
-        sketches = list(joined["sketch"])
-        if not sketches:
-            return
-        sketch_b = sketches[0]
-        for sketch_a in sorted(joined["half"], key=lambda s: s.id):
-            self._candidates.inc()
-            edge = classify_pair(sketch_a, sketch_b, self._config)
-            if edge is None:
+        _, rows = element
+        rows = list(rows)
+        found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
+        self._oversized.inc(oversized)
+        packed = {label: blob for label, _, _, blob in rows if blob}
+        for spoke in sorted(found):
+            hubs = sorted(found[spoke])
+            if spoke not in packed:
+                yield beam.pvalue.TaggedOutput(PAIRS, (spoke, tuple(hubs)))
                 continue
-            self._verified.inc()
-            if edge.reason == CONTAINED:
-                contained, container = (sketch_a, sketch_b) if edge.a == sketch_a.id else (sketch_b, sketch_a)
-                choice = container_choice(edge, contained, container)
-                yield beam.pvalue.TaggedOutput(self.CONTAINED, (edge.a, choice))
-            else:
-                yield edge
+            sketches = (unpack_sketch(packed[h]) for h in hubs)
+            verified = verify_spoke(unpack_sketch(packed[spoke]), sketches, self._config)
+            yield from self._counters.outputs(verified, CONTAINED_CHOICES)
+
+
+def _keyed(pcoll, config: DedupConfig):
+    """A keyed side input of unique keys, read as `config.side_inputs` says (see `_get`)."""
+    return beam.pvalue.AsDict(pcoll) if config.side_inputs == "dict" else beam.pvalue.AsMultiMap(pcoll)
+
+
+def _get(side_input, key: str):
+    """The value of `key` in a keyed side input (AsDict or AsMultiMap), or None."""
+    if isinstance(side_input, dict):
+        return side_input.get(key)
+    return next(iter(side_input[key]), None)
+
+
+def _lookup(store, label: str) -> StorySketch:
+    packed = _get(store, label)
+    if packed is None:
+        raise ValueError(f"no sketch for node {label}")
+    return unpack_sketch(packed)
+
+
+class _VerifyFn(beam.DoFn):
+    """(spoke, [hub lists]) -> verified edges; container choices tagged (sketches: a keyed side input)."""
+
+    def __init__(self, config: DedupConfig):
+        self._config = config
+
+    def setup(self):
+        self._counters = _VerifyCounters()
+
+    def process(self, element, store):
+        spoke_label, hub_lists = element
+        hubs = sorted({h for hubs in hub_lists for h in hubs})
+        sketches = (_lookup(store, h) for h in hubs)
+        verified = verify_spoke(_lookup(store, spoke_label), sketches, self._config)
+        yield from self._counters.outputs(verified, CONTAINED_CHOICES)
 
 
 class _BestContainerFn(beam.DoFn):
@@ -543,14 +1155,45 @@ class _BestContainerFn(beam.DoFn):
 
     def process(self, element):
         _, choices = element
-        choices = list(choices)
+        choices = [ContainerChoice(Edge(*c[0]), *c[1:]) for c in choices]
         if len(choices) > 1:
             self._pruned.inc(len(choices) - 1)
         yield best_container(choices)
 
 
-class UnionFindFn(beam.CombineFn):
-    """CombineGlobally of (a, b) id pairs into {id: root}; root = smallest id of the component."""
+class _LargeStarFn(beam.DoFn):
+    def process(self, element):
+        node, neighbours = element
+        yield from large_star(node, neighbours)
+
+
+class _SmallStarFn(beam.DoFn):
+    def process(self, element):
+        node, smaller = element
+        yield from small_star(node, smaller)
+
+
+class _StarCheckFn(beam.DoFn):
+    """(node, neighbours) -> (node, provisional root); edges of unconverged nodes tagged."""
+
+    UNCONVERGED = "unconverged"
+
+    def __init__(self):
+        self._fallback = counters.counter(counters.CC_FALLBACK_EDGES)
+
+    def process(self, element):
+        node, neighbours = element
+        ns = sorted(set(neighbours))
+        parent, converged = star_parent(node, ns)
+        yield node, parent
+        if not converged:
+            self._fallback.inc(len(ns))
+            for v in ns:
+                yield beam.pvalue.TaggedOutput(self.UNCONVERGED, (node, v))
+
+
+class _UnionFindFn(beam.CombineFn):
+    """CombineGlobally of (a, b) edges into {node: root}; root = the smallest node."""
 
     def create_accumulator(self) -> dict[str, str]:
         return {}
@@ -560,10 +1203,7 @@ class UnionFindFn(beam.CombineFn):
         return parent
 
     def merge_accumulators(self, accumulators: Iterable[dict[str, str]]) -> dict[str, str]:
-        accumulators = iter(accumulators)
-        merged = next(accumulators, None)
-        if merged is None:
-            return {}
+        merged: dict[str, str] = {}
         for other in accumulators:
             for node, parent in other.items():
                 union(merged, node, parent)
@@ -573,30 +1213,47 @@ class UnionFindFn(beam.CombineFn):
         return {node: _find(parent, node) for node in parent}
 
 
-class _AssignRootFn(beam.DoFn):
-    """(id, {sketch, root}) -> (id, Decision) for singletons; (root, sketch) tagged for cluster members."""
+class _AssignFn(beam.DoFn):
+    """(root, member labels) -> (label, assignment) for today's members of the component."""
 
-    MEMBERS = "members"
+    def __init__(self, config: DedupConfig):
+        self._config = config
+        self._previous = counters.counter(counters.PREVIOUS_DUPLICATES)
 
-    def __init__(self):
-        self._kept = counters.counter(counters.KEPT)
-        self._sizes = counters.distribution(counters.CLUSTER_SIZE)
+    def process(self, element, clusters):
+        root, members = element
+        previous_cluster = _get(clusters, root) if label_is_previous(root) else None
+        assigned = assign_component(root, members, previous_cluster, self._config.threshold)
+        for label, assignment in assigned:
+            if assignment.against_previous:
+                self._previous.inc()
+            yield label, assignment
+
+
+class _DecideFn(beam.DoFn):
+    """(label, {assignment: [a], edges: [its edges]}) -> (label, Decision)."""
 
     def process(self, element):
-        story_id, joined = element
-        sketches = list(joined["sketch"])
-        roots = sorted(set(joined["root"]))
-        if not sketches:
+        label, joined = element
+        assignments = list(joined["assignment"])
+        if not assignments:  # an earlier run's story: nothing to decide
             return
-        if not roots:
-            self._kept.inc()
-            self._sizes.update(1)
-            yield story_id, singleton_decision(story_id)
-            return
-        yield beam.pvalue.TaggedOutput(self.MEMBERS, (roots[0], sketches[0]))
+        assignment = Assignment(*assignments[0])
+        edge = None
+        if assignment.representative is not None:  # a kept story needs no reason (nor its edges)
+            edge = explaining_edge(label, assignment.representative, (Edge(*e) for e in joined["edges"]))
+        # a plain tuple: a few dozen bytes in the side input, not a pickled dataclass
+        d = make_decision(label, assignment, edge)
+        yield label, (d.id, d.cluster, d.duplicate_of, d.reason, d.similarity, assignment.component_size)
 
 
-class _ChooseFn(beam.DoFn):
+class _ApplyFn(beam.DoFn):
+    """story -> the story with its dedup fields (decisions: a keyed side input); with a
+    signatures_dir, (id, signature line) of each kept story tagged: its sketch is recomputed,
+    which costs less than keeping every sketch until the decisions are known."""
+
+    SIGNATURES = "signatures"
+
     def __init__(self, config: DedupConfig):
         self._config = config
         self._kept = counters.counter(counters.KEPT)
@@ -608,166 +1265,261 @@ class _ChooseFn(beam.DoFn):
         }
         self._sizes = counters.distribution(counters.CLUSTER_SIZE)
 
+    def setup(self):
+        self._template = minhash_template(self._config.num_perm, self._config.seed)
+
+    def process(self, story: Story, decisions):
+        found = _get(decisions, story_label(story))
+        if found is not None:
+            *fields_, size = found
+            decision = Decision(*fields_)
+        else:
+            decision, size = singleton_decision(story.id), 1
+        if size:  # one story per cluster records its size (one step: runners merge it alike)
+            self._sizes.update(size)
+        if decision.duplicate_of is None:
+            self._kept.inc()
+            if self._config.signatures_dir is not None:
+                sketch = compute_sketch(story, self._config, self._template)
+                line = signature_line(sketch, decision.cluster, self._config)
+                yield beam.pvalue.TaggedOutput(self.SIGNATURES, (story.id, line))
+        else:
+            self._dropped.inc()
+            self._by_reason[decision.reason].inc()
+        yield apply_decision(story, decision)
+
+
+class _WriteSignatureShardFn(beam.DoFn):
+    """(shard, [(id, line)]) -> the shard file, lines sorted by id (byte-identical reruns)."""
+
+    def __init__(self, config: DedupConfig):
+        self._config = config
+        self._written = counters.counter(counters.SIGNATURES_WRITTEN)
+
     def process(self, element):
-        _, members = element
-        decisions = choose_representatives(members, self._config)
-        self._sizes.update(len(decisions))
-        for d in decisions:
-            if d.duplicate_of is None:
-                self._kept.inc()
-            else:
-                self._dropped.inc()
-                self._by_reason[d.reason].inc()
-            yield d.id, d
+        from transforms.write_corpus import encode_shard, shard_name
 
-
-class _ApplyFn(beam.DoFn):
-    """(id, {story: [...], decision: [d]}) -> stories with their dedup fields."""
-
-    def process(self, element):
-        _, joined = element
-        decisions = list(joined["decision"])
-        for story in joined["story"]:
-            if not decisions:  # cannot happen: every sketch gets a decision
-                raise ValueError(f"no dedup decision for story {story.id}")
-            yield apply_decision(story, decisions[0])
+        index, values = element
+        lines = [line for _, line in sorted({v for v in values if v is not None})]
+        name = shard_name(index, self._config.signatures_shards, "gzip")
+        path = FileSystems.join(self._config.signatures_dir, name)
+        temp = FileSystems.join(self._config.signatures_dir, f".{name}.tmp")
+        fh = FileSystems.create(temp)
+        try:
+            fh.write(encode_shard(lines, "gzip"))
+        finally:
+            fh.close()
+        FileSystems.rename([temp], [path])
+        self._written.inc(len(lines))
+        yield path
 
 
 # ------------------------------------------------------------------ Beam: composite steps
 
 
 class ComputeSignatures(beam.PTransform):
-    """PCollection[Story] -> PCollection[StorySketch]."""
+    """PCollection[Story] (plus earlier runs' sketches) -> {"rows": (label, text key, packed
+    bucket keys, packed sketch), "exact": (text hash, label)}."""
+
+    def __init__(self, config: DedupConfig, bands: int, rows: int, previous=None):
+        super().__init__()
+        self._config, self._bands, self._rows, self._previous = config, bands, rows, previous
+
+    def expand(self, stories):
+        args = (self._config, self._bands, self._rows)
+        parts = [stories | "Sketch" >> beam.ParDo(_SketchFn(*args)).with_outputs(EXACT_ROWS, main="rows")]
+        if self._previous is not None:
+            fn = _PreviousOutputsFn(*args)
+            parts.append(
+                self._previous | "PreviousSketch" >> beam.ParDo(fn).with_outputs(EXACT_ROWS, main="rows")
+            )
+        if len(parts) == 1:
+            return {"rows": parts[0].rows, "exact": parts[0][EXACT_ROWS]}
+        return {
+            "rows": tuple(part.rows for part in parts) | "AllRows" >> beam.Flatten(),
+            "exact": tuple(part[EXACT_ROWS] for part in parts) | "AllExact" >> beam.Flatten(),
+        }
+
+
+class ReadPreviousSignatures(beam.PTransform):
+    """Pipeline root -> the sketches of the kept stories of earlier runs (`against`)."""
 
     def __init__(self, config: DedupConfig):
         super().__init__()
         self._config = config
 
-    def expand(self, stories):
-        return stories | "Sketch" >> beam.ParDo(_SketchFn(self._config))
+    def expand(self, pbegin):
+        reads = [
+            pbegin | f"Read{i}" >> beam.io.ReadFromText(FileSystems.join(path, SIGNATURES, SIGNATURE_GLOB))
+            for i, path in enumerate(self._config.against)
+        ]
+        lines = reads[0] if len(reads) == 1 else tuple(reads) | "AllPrevious" >> beam.Flatten()
+        return (
+            lines
+            | "Parse" >> beam.ParDo(_ReadSignatureFn(self._config))
+            # the same story carried forward by several runs counts once
+            | "ByLabel" >> beam.Map(lambda s: (s.label, s))
+            | "GroupByLabel" >> beam.GroupByKey()
+            | "One" >> beam.Map(lambda kv: min(kv[1], key=lambda s: (s.cluster or "", s.text_hash)))
+        )
 
 
 class GroupExactCopies(beam.PTransform):
-    """Sketches -> {"leaders": one sketch per normalised text, "edges": exact edges}."""
+    """(text hash, label) rows -> exact edges: every copy of a text to its best-ranked copy."""
 
-    def expand(self, sketches):
-        result = (
-            sketches
-            | "KeyByTextHash" >> beam.Map(lambda s: (s.text_hash, s))
-            | "GroupByTextHash" >> beam.GroupByKey()
-            | "PickLeader" >> beam.ParDo(_ExactGroupFn()).with_outputs(_ExactGroupFn.EDGES, main="leaders")
-        )
-        return {"leaders": result.leaders, "edges": result[_ExactGroupFn.EDGES]}
+    def expand(self, rows):
+        return rows | "GroupByTextHash" >> beam.GroupByKey() | "ExactEdges" >> beam.ParDo(_ExactGroupFn())
 
 
 class GroupBands(beam.PTransform):
-    """Leader sketches -> candidate pair keys from MinHash LSH bands (near duplicates)."""
+    """Bucket rows -> candidate pairs from shared LSH bands and openings, grouped in shards of
+    about `bucket_shard_stories` stories (one row per story and shard).
 
-    def __init__(self, config: DedupConfig, bands: int, rows: int):
-        super().__init__()
-        self._config, self._bands, self._rows = config, bands, rows
-
-    def expand(self, sketches):
-        bands, rows = self._bands, self._rows
-        return (
-            sketches
-            | "BandKeys" >> beam.FlatMap(band_postings, bands, rows)
-            | "GroupByBand" >> beam.GroupByKey()
-            | "BandPairs" >> beam.ParDo(_BucketPairsFn(self._config.max_bucket_size))
-        )
-
-
-class GroupShingleSamples(beam.PTransform):
-    """Leader sketches -> candidate pair keys sharing >= min_contained_samples sampled shingles."""
+    Returns {"edges", "contained"}: what a single shard verified itself, and {"pairs",
+    "store"}: the candidates and packed sketches `VerifyPairs` checks when there are more
+    shards (then empty otherwise, and the other way round).
+    """
 
     def __init__(self, config: DedupConfig):
         super().__init__()
         self._config = config
 
-    def expand(self, sketches):
-        min_shared = self._config.min_contained_samples
-        return (
-            sketches
-            | "Postings" >> beam.FlatMap(sample_postings)
-            | "GroupByShingle" >> beam.GroupByKey()
-            | "PostingPairs" >> beam.ParDo(_BucketPairsFn(self._config.max_bucket_size))
-            | "CountShared" >> beam.combiners.Count.PerElement()
-            | "EnoughShared" >> beam.Filter(lambda kv: kv[1] >= min_shared)
-            | "PairKeys" >> beam.Keys()
+    def expand(self, rows):
+        total = rows | "CountRows" >> beam.combiners.Count.Globally()
+        sharded = rows | "ShardRows" >> beam.ParDo(
+            _ShardRowsFn(self._config), beam.pvalue.AsSingleton(total)
+        ).with_outputs(_ShardRowsFn.STORE, main="rows")
+        found = (
+            sharded.rows
+            | "GroupByShard" >> beam.GroupByKey()
+            | "Candidates"
+            >> beam.ParDo(_ShardCandidatesFn(self._config)).with_outputs(
+                CONTAINED_CHOICES, PAIRS, main="edges"
+            )
         )
+        return {
+            "edges": found.edges,
+            "contained": found[CONTAINED_CHOICES],
+            "pairs": found[PAIRS],
+            "store": sharded[_ShardRowsFn.STORE],
+        }
 
 
 class VerifyPairs(beam.PTransform):
-    """(candidate pair keys, leader sketches) -> verified edges (one best container per
-    contained story). Sketches are joined to pairs by id, never by position."""
+    """GroupBands' output -> verified edges, one best container per contained story.
+
+    Pairs from several shards are merged per spoke by one GroupByKey and checked against the
+    packed sketches, a keyed side input (label -> sketch): no sketch is shuffled with its pairs.
+    """
 
     def __init__(self, config: DedupConfig):
         super().__init__()
         self._config = config
 
-    def expand(self, inputs):
-        pairs, sketches = inputs
-        by_id = sketches | "KeyById" >> beam.Map(lambda s: (s.id, s))
-        halves = (
-            {"sketch": by_id, "pair": pairs | "ByFirst" >> beam.Map(split_pair_key)}
-            | "JoinFirst" >> beam.CoGroupByKey()
-            | "CarryFirst" >> beam.ParDo(_HalfJoinFn())
-        )
+    def expand(self, found):
         verified = (
-            {"sketch": by_id, "half": halves}
-            | "JoinSecond" >> beam.CoGroupByKey()
-            | "Verify" >> beam.ParDo(_VerifyFn(self._config)).with_outputs(_VerifyFn.CONTAINED, main="edges")
+            found["pairs"]
+            | "GroupBySpoke" >> beam.GroupByKey()
+            | "Verify"
+            >> beam.ParDo(_VerifyFn(self._config), _keyed(found["store"], self._config)).with_outputs(
+                CONTAINED_CHOICES, main="edges"
+            )
         )
         contained = (
-            verified[_VerifyFn.CONTAINED]
+            (found["contained"], verified[CONTAINED_CHOICES])
+            | "AllContained" >> beam.Flatten()
             | "GroupByContained" >> beam.GroupByKey()
             | "BestContainer" >> beam.ParDo(_BestContainerFn())
         )
-        return (verified.edges, contained) | "AllVerified" >> beam.Flatten()
+        return (found["edges"], verified.edges, contained) | "AllVerified" >> beam.Flatten()
 
 
 class ConnectClusters(beam.PTransform):
-    """Edges -> (id, root) for every story with a duplicate (global union-find)."""
+    """Edges -> (label, root label) for every node of an edge; root = the component's smallest.
+
+    `rounds` large-star + small-star rounds, then a check: a node with a smaller neighbour
+    and more than one neighbour has not converged; the edges of those nodes go to a union-find
+    (counted as CC_FALLBACK_EDGES, normally zero), whose roots override the provisional ones.
+    """
+
+    def __init__(self, rounds: int):
+        super().__init__()
+        self._rounds = rounds
 
     def expand(self, edges):
-        return (
-            edges
-            | "EdgeIds" >> beam.Map(lambda e: (e.a, e.b))
-            | "UnionFind" >> beam.CombineGlobally(UnionFindFn())
-            | "Roots" >> beam.FlatMap(lambda roots: sorted(roots.items()))
+        current = edges | "Pairs" >> beam.Map(lambda e: (e[0], e[1]))
+        for r in range(self._rounds):
+            current = (
+                current
+                | f"LargeStarKeys{r}" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
+                | f"LargeStarGroup{r}" >> beam.GroupByKey()
+                | f"LargeStar{r}" >> beam.ParDo(_LargeStarFn())
+                | f"SmallStarKeys{r}" >> beam.Map(lambda e: (max(e), min(e)))
+                | f"SmallStarGroup{r}" >> beam.GroupByKey()
+                | f"SmallStar{r}" >> beam.ParDo(_SmallStarFn())
+            )
+        checked = (
+            current
+            | "CheckKeys" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
+            | "CheckGroup" >> beam.GroupByKey()
+            | "Check" >> beam.ParDo(_StarCheckFn()).with_outputs(_StarCheckFn.UNCONVERGED, main="parents")
+        )
+        fallback = checked[_StarCheckFn.UNCONVERGED] | "UnionFind" >> beam.CombineGlobally(_UnionFindFn())
+        return checked.parents | "Roots" >> beam.Map(
+            lambda kv, roots: (kv[0], roots.get(kv[1], kv[1])), beam.pvalue.AsSingleton(fallback)
         )
 
 
 class ChooseRepresentatives(beam.PTransform):
-    """(stories, sketches, roots) -> stories with cluster/duplicate_of, joined back by id."""
+    """(roots, edges, previous clusters) -> (label, Decision) for today's stories with a duplicate."""
 
     def __init__(self, config: DedupConfig):
         super().__init__()
         self._config = config
 
     def expand(self, inputs):
-        stories, sketches, roots = inputs
-        assigned = (
-            {"sketch": sketches | "SketchById" >> beam.Map(lambda s: (s.id, s)), "root": roots}
-            | "JoinRoots" >> beam.CoGroupByKey()
-            | "AssignRoot"
-            >> beam.ParDo(_AssignRootFn()).with_outputs(_AssignRootFn.MEMBERS, main="singletons")
+        roots, edges, previous_clusters = inputs
+        assignments = (
+            roots
+            | "ByRoot" >> beam.Map(lambda kv: (kv[1], kv[0]))
+            | "GroupByRoot" >> beam.GroupByKey()
+            | "Assign" >> beam.ParDo(_AssignFn(self._config), _keyed(previous_clusters, self._config))
+            | "PlainAssignment" >> beam.Map(lambda kv: (kv[0], tuple(kv[1])))
         )
-        clustered = (
-            assigned[_AssignRootFn.MEMBERS]
-            | "GroupByCluster" >> beam.GroupByKey()
-            | "Choose" >> beam.ParDo(_ChooseFn(self._config))
-        )
-        decisions = (assigned.singletons, clustered) | "AllDecisions" >> beam.Flatten()
+        by_node = edges | "EdgeEnds" >> beam.FlatMap(lambda e: [(e[0], tuple(e)), (e[1], tuple(e))])
         return (
-            {"story": stories | "StoryById" >> beam.Map(lambda s: (s.id, s)), "decision": decisions}
-            | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Apply" >> beam.ParDo(_ApplyFn())
+            {"assignment": assignments, "edges": by_node}
+            | "JoinEdges" >> beam.CoGroupByKey()
+            | "Decide" >> beam.ParDo(_DecideFn())
+        )
+
+
+class WriteSignatures(beam.PTransform):
+    """(id, signature line) -> DIR/signatures/part-NNNNN-of-NNNNN.jsonl.gz, every shard written."""
+
+    def __init__(self, config: DedupConfig):
+        super().__init__()
+        self._config = config
+
+    def expand(self, lines):
+        n = self._config.signatures_shards
+        every_shard = lines.pipeline | "ShardIndices" >> beam.Create([(i, None) for i in range(n)])
+        keyed = lines | "KeyByShard" >> beam.Map(lambda kv: (signature_shard(kv[0], n), kv))
+        return (
+            (keyed, every_shard)
+            | "Merge" >> beam.Flatten()
+            | "GroupByShard" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(_WriteSignatureShardFn(self._config))
         )
 
 
 class Deduplicate(beam.PTransform):
-    """PCollection[Story] -> the same stories with cluster, duplicate_of, dedup_reason, similarity."""
+    """PCollection[Story] -> the same stories with cluster, duplicate_of, dedup_reason, similarity.
+
+    With `config.against`, today's stories are also deduplicated against earlier runs' kept
+    stories; with `config.signatures_dir`, the kept stories' signatures (and the earlier runs'
+    ones, carried forward) are written there for the next run.
+    """
 
     def __init__(self, config: DedupConfig = DedupConfig()):
         super().__init__()
@@ -776,17 +1528,29 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, stories):
         config = self._config
-        sketches = stories | "ComputeSignatures" >> ComputeSignatures(config)
-        exact = sketches | "GroupExactCopies" >> GroupExactCopies()
-        leaders = exact["leaders"]
-        near_pairs = leaders | "GroupBands" >> GroupBands(config, self._bands, self._rows)
-        contained_pairs = leaders | "GroupShingleSamples" >> GroupShingleSamples(config)
-        candidates = (
-            (near_pairs, contained_pairs)
-            | "AllCandidates" >> beam.Flatten()
-            | "DistinctPairs" >> beam.Distinct()
+        if config.against:
+            previous = stories.pipeline | "ReadPreviousSignatures" >> ReadPreviousSignatures(config)
+        else:
+            previous = stories.pipeline | "NoPrevious" >> beam.Create([]).with_output_types(StorySketch)
+        signed = stories | "ComputeSignatures" >> ComputeSignatures(
+            config, self._bands, self._rows, previous if config.against else None
         )
-        verified = (candidates, leaders) | "VerifyPairs" >> VerifyPairs(config)
-        edges = (exact["edges"], verified) | "AllEdges" >> beam.Flatten()
-        roots = edges | "ConnectClusters" >> ConnectClusters()
-        return (stories, sketches, roots) | "ChooseRepresentatives" >> ChooseRepresentatives(config)
+        exact = signed["exact"] | "GroupExactCopies" >> GroupExactCopies()
+        candidates = signed["rows"] | "GroupBands" >> GroupBands(config)
+        verified = candidates | "VerifyPairs" >> VerifyPairs(config)
+        edges = (exact, verified) | "AllEdges" >> beam.Flatten()
+        roots = edges | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
+        decisions = (roots, edges, previous_clusters) | "ChooseRepresentatives" >> ChooseRepresentatives(
+            config
+        )
+        applied = stories | "ApplyDecisions" >> beam.ParDo(
+            _ApplyFn(config), _keyed(decisions, config)
+        ).with_outputs(_ApplyFn.SIGNATURES, main="stories")
+        if config.signatures_dir is not None:
+            carried = previous | "CarryForward" >> beam.Map(
+                lambda s: (s.id, signature_line(s, s.cluster, config))
+            )
+            lines = (applied[_ApplyFn.SIGNATURES], carried) | "AllSignatures" >> beam.Flatten()
+            _ = lines | "WriteSignatures" >> WriteSignatures(config)
+        return applied.stories

@@ -1,0 +1,548 @@
+"""Throughput of storysift end to end against "dedup only" references, on generated dumps.
+
+  python benchmarks/throughput.py --make-dumps /work/shared/bench/make_dumps.py --out /tmp/tp \\
+      --pages 750 --scales 1,4,16 [--memory-pages 47000] [--profile] [--skip-e2e]
+
+Needs the `bench` extra (`pip install '.[bench]'`: rensa, psutil, py-spy). The
+corpora come from the bench generator given by path (`--make-dumps`, with its `bbc-dev/` and
+`config-dev.json` beside it unless --bbc/--config say otherwise); storysift itself never reads it.
+
+For each scale k (pages = k x --pages, generator seed 1), in the same run:
+
+- (a) storysift, the CLI end to end (read, split, parse, dedup, write), DirectRunner with
+  `--direct_num_workers=2 --direct_running_mode=multi_processing`, as a subprocess;
+- (b) benchmarks/reference_dedup.py --engine datasketch: dedup only, `MinHash.bulk` + `MinHashLSH`
+  insert/query, on the set's gold stories (the generator's perfectly segmented story texts);
+- (c) the same with rensa signatures and rensa's LSH.
+
+Each process tree is measured alike: wall seconds, CPU seconds (user+sys of the process and the
+children it waited for), peak RSS of the whole process tree (the sum over the tree, sampled every
+0.2 s: workers are separate interpreters, so the sum is what the machine must hold). MB/s is the
+set's dump bytes (.txt + .jsonl files) per wall second for all three, so the rates compare the work
+of turning the same corpus into a deduplicated one; docs/s counts dumps for (a) and gold stories
+for (b)/(c).
+
+Then "the MinHash signature stage alone", in this process on the largest set's gold stories:
+storysift's pure functions (transforms/deduplicate.py: shingle_list + shingle_hashes +
+minhash_signature, the signature part of compute_sketch; and compute_sketch whole) against rensa
+(RMinHash per story, and its bulk matrix call) and datasketch's MinHash.bulk; interleaved
+repetitions, best of --reps.
+
+--memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
+peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
+under `py-spy record --subprocesses`; prints where the samples fall per stage (the module of the
+deepest storysift frame) and the top functions by self time. Results go to OUT/results.json and
+a table on stdout.
+
+The machine may be shared: only ratios measured in the same run mean much; CPU seconds are less
+sensitive to other load than wall seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+RUN_TIMEOUT = 6 * 3600
+
+
+# ------------------------------------------------------------------ corpora
+
+
+def make_set(make_dumps: Path, bbc: Path, config: Path, pages: int, out: Path, seed: int = 1) -> Path:
+    """Generate (or reuse) a set of `pages` pages; returns its folder."""
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        args = json.loads(manifest.read_text())["args"]
+        if args.get("pages") == pages and args.get("seed") == seed:
+            return out
+    cmd = [sys.executable, str(make_dumps), "--pool", "dev", "--bbc", str(bbc), "--config", str(config)]
+    cmd += ["--seed", str(seed), "--pages", str(pages), "--out", str(out)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def dump_files(set_dir: Path) -> list[Path]:
+    return sorted(p for p in (set_dir / "dumps").iterdir() if p.suffix in (".txt", ".jsonl"))
+
+
+def set_size(set_dir: Path) -> dict:
+    files = dump_files(set_dir)
+    manifest = json.loads((set_dir / "manifest.json").read_text())
+    return {
+        "pages": manifest["pages"],
+        "files": len(files),
+        "bytes": sum(p.stat().st_size for p in files),
+        "gold_stories": manifest.get("stories"),
+    }
+
+
+# ------------------------------------------------------------------ measuring a process tree
+
+
+def measure(
+    cmd: list[str], log: Path, cwd: Path = ROOT, env: dict | None = None, limit_mb: float = 0
+) -> dict:
+    """Run cmd in its own session; wall/CPU seconds, peak RSS of its process tree, exit code.
+
+    limit_mb > 0: the tree is killed as soon as its RSS passes that (the machine is shared); the
+    result then says so (`killed_over_mb`) and its times are those until then."""
+    import psutil
+
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        root = psutil.Process(proc.pid)
+        peak_tree, peak_procs, done, killed = 0, 0, False, None
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    done = True
+                    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+                    break
+                if time.perf_counter() - started > RUN_TIMEOUT:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    raise TimeoutError(f"{cmd[:4]} ran longer than {RUN_TIMEOUT}s")
+                total, count = 0, 0
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    tree = []
+                for p in tree:
+                    try:
+                        total += p.memory_info().rss
+                        count += 1
+                    except psutil.Error:
+                        pass
+                if total > peak_tree:
+                    peak_tree, peak_procs = total, count
+                if limit_mb and total > limit_mb * 2**20 and killed is None:
+                    killed = round(time.perf_counter() - started, 1)
+                    os.killpg(proc.pid, signal.SIGKILL)
+                time.sleep(0.2)
+        finally:
+            try:  # whatever is left of our own process group (a failed run's workers)
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if not done:
+                proc.wait()
+        wall = time.perf_counter() - started
+    extra = {"killed_over_mb": limit_mb, "killed_after_s": killed} if killed is not None else {}
+    return {
+        **extra,
+        "exit_code": proc.returncode,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_tree_rss_mb": round(peak_tree / 2**20, 1),
+        "peak_tree_processes": peak_procs,
+        "max_single_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def storysift_cmd(set_dir: Path, out: Path, workers: int = 2) -> list[str]:
+    """The CLI on a set: 2 worker processes (multi_processing), or in memory in one process (workers=1)."""
+    parallel = (
+        [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"] if workers > 1 else []
+    )
+    return [
+        sys.executable, "-m", "pipeline",
+        "--input", str(set_dir / "dumps" / "*.txt"), "--input", str(set_dir / "dumps" / "*.jsonl"),
+        "--output", str(out), "--overwrite", "--log-level", "WARNING", *parallel,
+    ]  # fmt: skip
+
+
+def run_storysift(set_dir: Path, work: Path, tag: str, limit_mb: float = 0, workers: int = 2) -> dict:
+    out = work / f"out-{tag}"
+    log = work / f"storysift-{tag}.log"
+    result = measure(storysift_cmd(set_dir, out, workers), log, env=child_env(), limit_mb=limit_mb)
+    result["workers"] = workers
+    report = out / "report.json"
+    if report.exists():
+        counts = json.loads(report.read_text()).get("counts", {})
+        result["dumps"] = counts.get("read", {}).get("dumps")
+        result["stories"] = counts.get("split", {}).get("stories")
+        result["kept"] = counts.get("write", {}).get("clean")
+        result["duplicates"] = counts.get("write", {}).get("duplicates")
+    return result
+
+
+def run_reference(engine: str, set_dir: Path, work: Path, tag: str) -> dict:
+    log = work / f"{engine}-{tag}.log"
+    cmd = [sys.executable, str(HERE / "reference_dedup.py"), "--engine", engine]
+    cmd += ["--gold", str(set_dir / "gold.jsonl"), "--out", str(work / f"{engine}-{tag}.jsonl")]
+    result = measure(cmd, log)
+    lines = log.read_text().strip().splitlines()
+    if result["exit_code"] == 0 and lines:
+        detail = json.loads(lines[-1])
+        result.update(stories=detail["stories"], dropped=detail["dropped"], stages=detail["timings"])
+    return result
+
+
+def rates(result: dict, corpus_bytes: int, docs: int | None) -> dict:
+    wall = result["wall_s"] or float("nan")
+    result["mb_per_s"] = round(corpus_bytes / 1e6 / wall, 3)
+    if docs:
+        result["docs_per_s"] = round(docs / wall, 1)
+    return result
+
+
+# ------------------------------------------------------------------ the signature stage alone
+
+
+def gold_texts(set_dir: Path) -> list[str]:
+    texts = []
+    with (set_dir / "gold.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            g = json.loads(line)
+            if g["kind"] != "boilerplate":
+                texts.append(g["text"])
+    return texts
+
+
+def signature_stage(texts: list[str], reps: int) -> dict:
+    """Seconds (best of reps, interleaved) to sign every text, each way; and signature agreement."""
+    sys.path.insert(0, str(ROOT))
+    from datasketch import MinHash
+    from rensa import RMinHash
+
+    from transforms import deduplicate as dd
+    from transforms.records import Story
+
+    config = dd.DedupConfig()
+    n, num_perm, seed = config.shingle_size, config.num_perm, config.seed
+    template = dd.minhash_template(num_perm, seed)
+    shingled = [dd.shingle_list(t, n) for t in texts]
+
+    def ours_signature():
+        for t in texts:
+            unique = dict.fromkeys(dd.shingle_list(t, n))
+            dd.minhash_signature([dd.shingle_hashes(s)[0] for s in unique], template)
+
+    def ours_signature_preshingled():
+        for sh in shingled:
+            dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
+
+    stories = [
+        Story(id=f"{i:08x}", uri="u", record=0, start=0, end=len(t), text=t, kind="article",
+              title=None, kicker=None, deck=None, truncated=False)
+        for i, t in enumerate(texts)
+    ]  # fmt: skip
+
+    def ours_compute_sketch():
+        for s in stories:
+            dd.compute_sketch(s, config, template)
+
+    def rensa_per_story():
+        for t in texts:
+            m = RMinHash(num_perm=num_perm, seed=seed)
+            m.update(dd.shingle_list(t, n))
+            m.digest()
+
+    def rensa_preshingled():
+        for sh in shingled:
+            m = RMinHash(num_perm=num_perm, seed=seed)
+            m.update(sh)
+            m.digest()
+
+    def rensa_bulk():
+        RMinHash.digest_matrix_from_token_sets([dd.shingle_list(t, n) for t in texts], num_perm, seed)
+
+    sys.path.insert(0, str(HERE))
+    from fast_minhash import FastMinHash
+
+    fast = FastMinHash(num_perm, seed, n)
+
+    def prototype_batched():
+        for i in range(0, len(texts), 256):
+            fast.signatures(texts[i : i + 256])
+
+    def datasketch_bulk():
+        MinHash.bulk([[s.encode("utf-8") for s in dd.shingle_list(t, n)] for t in texts], num_perm=num_perm)
+
+    ways = {
+        "storysift signature (shingle_list + shingle_hashes + minhash_signature)": ours_signature,
+        "storysift compute_sketch (signature + text hash + containment sample)": ours_compute_sketch,
+        "rensa RMinHash per story (same shingle_list)": rensa_per_story,
+        "rensa digest_matrix_from_token_sets (bulk)": rensa_bulk,
+        "datasketch MinHash.bulk (same shingles)": datasketch_bulk,
+        "prototype benchmarks/fast_minhash.py (vectorised, 256 per batch; not datasketch's values)": (
+            prototype_batched
+        ),
+        "storysift signature, shingles given": ours_signature_preshingled,
+        "rensa RMinHash per story, shingles given": rensa_preshingled,
+    }
+    best = {name: float("inf") for name in ways}
+    for _ in range(reps):
+        for name, fn in ways.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    text_mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    # Agreement: our signature equals datasketch's MinHash of the same shingles (the contract).
+    sample = texts[:50]
+    agree = all(
+        dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
+        == _datasketch_signature(MinHash, sh, num_perm, seed)
+        for sh in (dd.shingle_list(t, n) for t in sample)
+        if sh
+    )
+    return {
+        "texts": len(texts),
+        "text_mb": round(text_mb, 2),
+        "seconds": {k: round(v, 3) for k, v in best.items()},
+        "texts_per_s": {k: round(len(texts) / v, 1) for k, v in best.items()},
+        "signature_equals_datasketch": agree,
+    }
+
+
+def _datasketch_signature(MinHash, shingles, num_perm, seed) -> bytes:  # noqa: N803 - the class
+    m = MinHash(num_perm=num_perm, seed=seed)
+    m.update_batch([s.encode("utf-8") for s in set(shingles)])
+    return m.hashvalues.astype(">u4").tobytes()
+
+
+# ------------------------------------------------------------------ profile
+
+
+STAGE_OF_MODULE = {
+    "read_dumps": "ReadDumps",
+    "repeated_lines": "FindRepeatedLines",
+    "split_stories": "SplitStories",
+    "line_cues": "SplitStories",
+    "topic_shift": "SplitStories",
+    "parse_teasers": "ParseTeasers",
+    "deck_split": "ParseTeasers",
+    "truncation": "ParseTeasers",
+    "sentences": "(sentences: split+parse)",
+    "deduplicate": "Deduplicate",
+    "write_corpus": "WriteCorpus",
+    "accounting": "AccountCharacters",
+}
+FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^:()]+):(?P<line>\d+)\)$")
+
+
+IDLE_LEAVES = (
+    "Condition.wait (threading.py)",
+    "_serve (grpc/_server.py)",
+    "_run_channel_spin_thread.<locals>.channel_spin (grpc/_channel.py)",
+    "Popen._try_wait (subprocess.py)",
+    "Thread._wait_for_tstate_lock (threading.py)",
+    "Event.wait (threading.py)",
+    "Queue.get (queue.py)",
+    "_wait_once (grpc/_common.py)",
+)
+
+
+def profile_storysift(set_dir: Path, work: Path, top: int = 25) -> dict:
+    """py-spy over the whole process tree, then `summarize_profile`."""
+    raw = work / "pyspy-raw.txt"
+    py_spy = shutil.which(
+        "py-spy", path=os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"]))
+    )
+    if py_spy is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
+    cmd = [py_spy, "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", str(raw), "--"]
+    cmd += storysift_cmd(set_dir, work / "out-profile")
+    return {"run": measure(cmd, work / "profile.log", env=child_env()), **summarize_profile(raw, top)}
+
+
+def summarize_profile(raw: Path, top: int = 25) -> dict:
+    """Busy samples (idle waits left out) per process kind, per stage (the module of the deepest
+    storysift frame under transforms/), and the top functions by self time, overall and per stage."""
+    by_stage: collections.Counter = collections.Counter()
+    by_process: collections.Counter = collections.Counter()
+    self_time: collections.Counter = collections.Counter()
+    stage_self: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    total = idle = 0
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        leaf = FRAME.match(frames[-1])
+        name = f"{leaf['func']} ({leaf['file']})" if leaf else frames[-1]
+        if name in IDLE_LEAVES or name.startswith("process "):
+            idle += n
+            continue
+        total += n
+        procs = [f for f in frames if f.startswith("process ")]
+        kind = "SDK workers" if procs and "sdk_worker_main" in procs[-1] else "runner (main process)"
+        by_process[kind] += n
+        stage = "Beam runtime (coders, data plane, bundles) / other"
+        if kind == "runner (main process)":
+            stage = "runner process (FnApiRunner: shuffles, buffers, gRPC)"
+        for frame in frames:
+            m = FRAME.match(frame)
+            if not m or "apache_beam/" in m["file"] or "site-packages" in m["file"]:
+                continue
+            parts = m["file"].replace("\\", "/").split("/")
+            if len(parts) >= 2 and parts[-2] == "transforms":
+                module = parts[-1].removesuffix(".py")
+                stage = STAGE_OF_MODULE.get(module, f"transforms/{module}")
+        by_stage[stage] += n
+        self_time[name] += n
+        stage_self[stage][name] += n
+
+    def share(counter: collections.Counter, k: int) -> list[tuple[str, float]]:
+        return [(name, round(100 * c / max(total, 1), 1)) for name, c in counter.most_common(k)]
+
+    return {
+        "busy_samples": total,
+        "idle_samples_left_out": idle,
+        "percent_by_process": share(by_process, 5),
+        "percent_by_stage": share(by_stage, 20),
+        "top_self": share(self_time, top),
+        "top_self_by_stage": {s: share(c, 8) for s, c in stage_self.items()},
+    }
+
+
+# ------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--make-dumps", required=True, type=Path, help="path of the bench's make_dumps.py")
+    ap.add_argument("--bbc", type=Path, help="article pool (default: bbc-dev/ beside make_dumps.py)")
+    ap.add_argument("--config", type=Path, help="generator config (default: config-dev.json beside it)")
+    ap.add_argument("--out", required=True, type=Path, help="work folder: sets, outputs, results.json")
+    ap.add_argument("--pages", type=int, default=750, help="pages of the 1x set (about 4.3 MB per 1,000)")
+    ap.add_argument("--scales", default="1,4,16", help="multiples of --pages to run")
+    ap.add_argument("--memory-pages", type=int, default=0, help="also a storysift run on this many pages")
+    ap.add_argument(
+        "--memory-limit-mb",
+        type=float,
+        default=6144,
+        help="kill a storysift run whose process tree passes this RSS (0: never); protects a shared machine",
+    )
+    ap.add_argument("--memory-workers", default="2", help="worker counts for the memory run: 2, 1 or 2,1")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the signature-stage timing")
+    ap.add_argument("--signature-texts", type=int, default=10000, help="gold stories for the signature stage")
+    ap.add_argument("--profile", action="store_true", help="py-spy a storysift run (see --profile-scale)")
+    ap.add_argument("--profile-scale", type=int, default=0, help="scale to profile (default: the largest)")
+    ap.add_argument("--skip-e2e", action="store_true", help="only references and the signature stage")
+    ap.add_argument(
+        "--signature-only", action="store_true", help="only the signature stage (sets must exist)"
+    )
+    args = ap.parse_args(argv)
+
+    bench = args.make_dumps.resolve().parent
+    bbc, config = args.bbc or bench / "bbc-dev", args.config or bench / "config-dev.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    scales = [int(s) for s in args.scales.split(",")]
+    results: dict = {"pages_1x": args.pages, "scales": {}, "cpu_count": os.cpu_count()}
+    results["load_average_start"] = os.getloadavg()
+    for k in [] if args.signature_only else scales:
+        pages = k * args.pages
+        set_dir = make_set(args.make_dumps, bbc, config, pages, args.out / f"set-{pages}")
+        size = set_size(set_dir)
+        row: dict = {"set": size}
+        print(f"[{k}x] {pages} pages, {size['bytes'] / 1e6:.1f} MB", file=sys.stderr, flush=True)
+        if not args.skip_e2e:
+            run = run_storysift(set_dir, args.out, f"{pages}", args.memory_limit_mb)
+            row["storysift"] = rates(run, size["bytes"], size["pages"])
+        for engine in ("datasketch", "rensa"):
+            ref = run_reference(engine, set_dir, args.out, f"{pages}")
+            row[engine] = rates(ref, size["bytes"], ref.get("stories"))
+        if "storysift" in row:
+            ours = row["storysift"]
+            for engine in ("datasketch", "rensa"):
+                row[f"storysift_over_{engine}_wall"] = round(ours["wall_s"] / row[engine]["wall_s"], 2)
+                row[f"storysift_over_{engine}_cpu"] = round(ours["cpu_s"] / row[engine]["cpu_s"], 2)
+        results["scales"][str(k)] = row
+        (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    base = results["scales"].get(str(scales[0]), {})
+    for k in scales[1:] if base else []:
+        row = results["scales"][str(k)]
+        for who in ("storysift", "datasketch", "rensa"):
+            if who in row and who in base:
+                row[f"{who}_time_ratio_vs_{scales[0]}x"] = {
+                    "wall": round(row[who]["wall_s"] / base[who]["wall_s"], 2),
+                    "cpu": round(row[who]["cpu_s"] / base[who]["cpu_s"], 2),
+                    "data": round(row["set"]["bytes"] / base["set"]["bytes"], 2),
+                }
+    largest = args.out / f"set-{scales[-1] * args.pages}"
+    print("[signature stage]", file=sys.stderr, flush=True)
+    results["signature_stage"] = signature_stage(gold_texts(largest)[: args.signature_texts], args.reps)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    if args.profile:
+        print("[profile]", file=sys.stderr, flush=True)
+        profiled = args.out / f"set-{(args.profile_scale or scales[-1]) * args.pages}"
+        results["profile"] = profile_storysift(profiled, args.out)
+        (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    if args.memory_pages:
+        pages = args.memory_pages
+        set_dir = make_set(args.make_dumps, bbc, config, pages, args.out / f"set-{pages}")
+        size = set_size(set_dir)
+        print(f"[memory] {pages} pages, {size['bytes'] / 1e6:.1f} MB", file=sys.stderr, flush=True)
+        results["memory_run"] = {"set": size}
+        for workers in (int(w) for w in args.memory_workers.split(",")):
+            run = run_storysift(set_dir, args.out, f"{pages}-w{workers}", args.memory_limit_mb, workers)
+            results["memory_run"][f"storysift_workers_{workers}"] = rates(run, size["bytes"], size["pages"])
+            (args.out / "results.json").write_text(json.dumps(results, indent=2))
+        (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    results["load_average_end"] = os.getloadavg()
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    print("| scale | MB | who | wall s | CPU s | peak tree RSS MB | MB/s | docs/s | exit |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for k, row in results["scales"].items():
+        mb = row["set"]["bytes"] / 1e6
+        for who in ("storysift", "datasketch", "rensa"):
+            r = row.get(who)
+            if r:
+                print(
+                    f"| {k}x | {mb:.1f} | {who} | {r['wall_s']} | {r['cpu_s']} | {r['peak_tree_rss_mb']} | "
+                    f"{r.get('mb_per_s')} | {r.get('docs_per_s')} | {r['exit_code']} |"
+                )
+    for k, row in results["scales"].items():
+        ratios = {key: v for key, v in row.items() if "_over_" in key or "_ratio_" in key}
+        if ratios:
+            print(f"{k}x ratios: {json.dumps(ratios)}")
+    sig = results.get("signature_stage")
+    if sig:
+        print(f"\nsignature stage on {sig['texts']} gold stories ({sig['text_mb']} MB), best of reps:")
+        for name, seconds in sig["seconds"].items():
+            print(f"  {seconds:8.3f} s  {sig['texts_per_s'][name]:>10} texts/s  {name}")
+        print(f"  storysift signatures equal datasketch's: {sig['signature_equals_datasketch']}")
+    if "memory_run" in results:
+        m = results["memory_run"]
+        for key, run in m.items():
+            if key != "set":
+                print(f"\nmemory run, {key}: {m['set']['bytes'] / 1e6:.1f} MB -> {json.dumps(run)}")
+    if "profile" in results:
+        p = results["profile"]
+        print(f"\nprofile ({p['busy_samples']} busy samples): by process {p['percent_by_process']}")
+        for stage, pct in p["percent_by_stage"]:
+            print(f"  {pct:5.1f}%  {stage}")
+            for name, spct in p["top_self_by_stage"].get(stage, [])[:5]:
+                print(f"           {spct:5.1f}%  {name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
