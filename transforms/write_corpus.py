@@ -1,9 +1,16 @@
-"""WriteCorpus: write kept stories, duplicates and rejected records as sharded JSONL files.
+"""WriteCorpus: write kept stories, duplicates and rejected records as sharded files.
 
-Layout: `DIR/clean/part-00000-of-00004.jsonl.gz`, `DIR/duplicates/...`, `DIR/rejected/...`.
-A record's shard is a stable hash of its id and the lines of a shard are sorted by a total
-order, so a fixed shard count gives byte-identical files on any runner, run after run. Every
-shard file is written, even an empty one, so readers can check that the set is complete.
+Layout (`--format jsonl`, the output contract): `DIR/clean/part-00000-of-00004.jsonl.gz`,
+`DIR/duplicates/...`, `DIR/rejected/...`. `--format dolma` writes Dolma's documents layout
+(`DIR/documents/clean/...`, records with Dolma's string `source`, `added`, `created` and our
+contract record inside `metadata`); `--format parquet` writes `.parquet` shards with an explicit
+pyarrow schema. A record's shard is a stable hash of its id and the records of a shard are sorted
+by a total order, so a given shard count gives byte-identical files on any runner, run after run.
+The shard count is fixed (`num_shards`) or derived from the data (`shard_size` records or bytes
+per shard, divided into a total counted in the pipeline): the same data always gives the same
+count. Every shard file is written, even an empty one, so readers can check that the set is
+complete. Beside the shards, `DIR/_storysift_stats.json` summarises what was written (counts,
+sizes, histograms, a sample of duplicate clusters) for the run report.
 
 The rules are plain functions at the top of the module; the Beam stage is at the bottom.
 """
@@ -17,6 +24,7 @@ import json
 import math
 import re
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,12 +35,51 @@ DUPLICATES = "duplicates"
 REJECTED = "rejected"
 SUBDIRS = (CLEAN, DUPLICATES, REJECTED)
 
+JSONL = "jsonl"
+DOLMA = "dolma"
+PARQUET = "parquet"
+FORMATS = (JSONL, DOLMA, PARQUET)
+# Dolma's tools find a dataset's documents under a `documents` folder (its taggers write
+# `attributes/<experiment>/` beside it by replacing that path component).
+DOLMA_DOCUMENTS = "documents"
+DOLMA_SOURCE = "storysift"
+
+RECORDS = "records"
+BYTES = "bytes"
+
+STATS_FILE = "_storysift_stats.json"  # leading "_": dataset loaders skip it in a folder glob
+
 COMPRESSION_SUFFIXES = {"gzip": ".jsonl.gz", "none": ".jsonl", "zstd": ".jsonl.zst"}
-SHARD_NAME_RE = re.compile(r"part-\d{5,}-of-\d{5,}\.jsonl(\.gz|\.zst)?")
-TEMP_NAME_RE = re.compile(r"\.part-\d{5,}-of-\d{5,}\.jsonl(\.gz|\.zst)?\.[0-9a-f]+\.tmp")
+PARQUET_CODECS = {"gzip": "gzip", "none": "none", "zstd": "zstd"}
+SHARD_NAME_RE = re.compile(r"part-\d{5,}-of-\d{5,}\.(jsonl(\.gz|\.zst)?|parquet)")
+TEMP_NAME_RE = re.compile(r"\.part-\d{5,}-of-\d{5,}\.(jsonl(\.gz|\.zst)?|parquet)\.[0-9a-f]+\.tmp")
+
+# Keys of the dump's own metadata that can say when a document was created (Dolma's `created`).
+CREATED_KEYS = ("created", "published", "date", "fetched")
+
+# Histogram bin edges for the run report: bin i holds values in [edges[i], edges[i + 1]).
+STORY_CHAR_EDGES = (0, 100, 250, 500, 1000, 2000, 4000, 8000, 16000)
+SIMILARITY_EDGES = tuple(round(i * 0.05, 2) for i in range(20))
+SAMPLE_CLUSTERS = 8  # duplicate clusters shown in the report
+SAMPLE_MEMBERS = 4  # stories shown per sampled cluster (the kept one first)
+SAMPLE_TEXT_CHARS = 4000
 
 # (uri, record, start, id, line): the total order of lines inside a shard.
 SortedLine = tuple[str, int, int, str, str]
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "": (1, RECORDS),
+    "record": (1, RECORDS),
+    "records": (1, RECORDS),
+    "b": (1, BYTES),
+    "kb": (1000, BYTES),
+    "mb": (1000**2, BYTES),
+    "gb": (1000**3, BYTES),
+    "kib": (1024, BYTES),
+    "mib": (1024**2, BYTES),
+    "gib": (1024**3, BYTES),
+}
 
 
 @dataclass(frozen=True)
@@ -42,9 +89,17 @@ class CorpusConfig:
     output_dir: str
     num_shards: int = 4
     compression: str = "gzip"  # "gzip", "none" or "zstd"
-    # Delete our own shard files of other shard counts or compressions (and temp files left by
-    # failed attempts) from the three subfolders, so a rerun leaves exactly one complete set.
+    # Delete our own shard files of other shard counts, compressions or formats (and temp files
+    # left by failed attempts) from the output folders, so a rerun leaves exactly one complete set.
     remove_stale_shards: bool = True
+    format: str = JSONL  # "jsonl" (the contract), "dolma" or "parquet"
+    # When set, the shard count of each folder is ceil(total / shard_size), the total counted in
+    # `shard_unit` ("records", or "bytes" of uncompressed JSON lines); num_shards is then unused.
+    shard_size: int | None = None
+    shard_unit: str = RECORDS
+    added: str = ""  # Dolma's `added` (ISO 8601, from --date); "" when the run has no date
+    dolma_source: str = DOLMA_SOURCE  # Dolma's `source`: the name of the data source
+    write_stats: bool = True  # write STATS_FILE for the run report
 
     def __post_init__(self):
         if self.num_shards < 1:
@@ -52,6 +107,41 @@ class CorpusConfig:
         if self.compression not in COMPRESSION_SUFFIXES:
             choices = ", ".join(sorted(COMPRESSION_SUFFIXES))
             raise ValueError(f"compression must be one of {choices}, not {self.compression!r}")
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if self.shard_size is not None and self.shard_size < 1:
+            raise ValueError(f"shard_size must be >= 1, not {self.shard_size}")
+        if self.shard_unit not in (RECORDS, BYTES):
+            raise ValueError(f"shard_unit must be {RECORDS!r} or {BYTES!r}, not {self.shard_unit!r}")
+
+
+def parse_shard_size(text: str) -> tuple[int, str]:
+    """`50000` or `50000records` -> (50000, "records"); `256MB`, `1GiB`, `900kb` -> (bytes, "bytes")."""
+    m = _SIZE_RE.match(str(text))
+    unit = m and _SIZE_UNITS.get(m.group(2).lower())
+    if not m or unit is None:
+        raise ValueError(
+            f"shard size {text!r} is not a number of records (50000) or bytes (500MB, 1GiB, 64KiB, 1000B)"
+        )
+    value = int(m.group(1)) * unit[0]
+    if value < 1:
+        raise ValueError(f"shard size must be at least 1, got {text!r}")
+    return value, unit[1]
+
+
+def shard_count(total: int, shard_size: int) -> int:
+    """Shards needed for `total` records/bytes at `shard_size` each: at least one."""
+    return max(1, -(-int(total) // int(shard_size)))
+
+
+def line_weight(line: str, unit: str) -> int:
+    """What one line adds to a shard's size: 1 record, or its UTF-8 bytes with the newline."""
+    return 1 if unit == RECORDS else len(line.encode("utf-8", "backslashreplace")) + 1
+
+
+def folder_parts(subdir: str, fmt: str) -> tuple[str, ...]:
+    """Path parts, under the output directory, of one output folder in a format's layout."""
+    return (DOLMA_DOCUMENTS, subdir) if fmt == DOLMA else (subdir,)
 
 
 def story_to_json(story: Story) -> dict:
@@ -91,6 +181,35 @@ def rejected_to_json(r: Rejected) -> dict:
     }
 
 
+def created_of(metadata: object) -> str | None:
+    """When the dump says its document was created: the first string among CREATED_KEYS."""
+    if isinstance(metadata, dict):
+        for key in CREATED_KEYS:
+            value = metadata.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def dolma_document(record: dict, added: str = "", source: str = DOLMA_SOURCE) -> dict:
+    """A contract record in Dolma's document format.
+
+    Dolma reads `id`, `text`, `source` (a string: the data source's name), `added`, `created`
+    (ISO 8601 strings) and `metadata` (an object). Our contract's `source` is an object, so the
+    whole contract record except `id` and `text` goes into `metadata`, unchanged: a Dolma
+    document's `metadata` is exactly our record (`metadata.source.uri`, `metadata.dedup`, ...).
+    """
+    inner = {k: v for k, v in record.items() if k not in ("id", "text")}
+    return {
+        "id": record["id"],
+        "text": record["text"],
+        "source": source,
+        "added": added,
+        "created": created_of(record.get("metadata")) or added,
+        "metadata": inner,
+    }
+
+
 def to_line(obj: dict) -> str:
     """One JSON line: sorted keys, UTF-8 text unescaped, falsy values kept."""
     return json.dumps(obj, ensure_ascii=False, sort_keys=True)
@@ -111,13 +230,14 @@ def shard_of(record_id: str, num_shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % num_shards
 
 
-def shard_name(index: int, num_shards: int, compression: str) -> str:
-    """`part-00001-of-00004.jsonl.gz`."""
-    return f"part-{index:05d}-of-{num_shards:05d}{COMPRESSION_SUFFIXES[compression]}"
+def shard_name(index: int, num_shards: int, compression: str, fmt: str = JSONL) -> str:
+    """`part-00001-of-00004.jsonl.gz` (`.parquet` for Parquet: it compresses inside the file)."""
+    suffix = ".parquet" if fmt == PARQUET else COMPRESSION_SUFFIXES[compression]
+    return f"part-{index:05d}-of-{num_shards:05d}{suffix}"
 
 
 def encode_shard(lines: list[str], compression: str) -> bytes:
-    """The bytes of a shard file: each line plus "\\n", compressed reproducibly.
+    """The bytes of a JSONL shard file: each line plus "\\n", compressed reproducibly.
 
     gzip gets mtime 0 and no file name, so the same lines give the same bytes every run.
     """
@@ -138,18 +258,380 @@ def encode_shard(lines: list[str], compression: str) -> bytes:
     raise ValueError(f"unknown compression {compression!r}")
 
 
-def stale_shard_names(existing: Iterable[str], num_shards: int, compression: str) -> list[str]:
-    """File names among `existing` that are our shard or temp files but not part of this run's set."""
-    wanted = {shard_name(i, num_shards, compression) for i in range(num_shards)}
+def _source_type():
+    import pyarrow as pa
+
+    return pa.struct(
+        [("uri", pa.string()), ("record", pa.int64()), ("start", pa.int64()), ("end", pa.int64())]
+    )
+
+
+def story_schema():
+    """The Parquet schema of clean/ and duplicates/: the contract, `metadata` as JSON text.
+
+    The dump's own metadata has no fixed fields, so it is stored as a JSON string (datatrove's
+    readers decode a string `metadata` on their own).
+    """
+    import pyarrow as pa
+
+    dedup = pa.struct(
+        [
+            ("cluster", pa.string()),
+            ("duplicate_of", pa.string()),
+            ("reason", pa.string()),
+            ("similarity", pa.float64()),
+        ]
+    )
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("kind", pa.string()),
+            ("title", pa.string()),
+            ("kicker", pa.string()),
+            ("deck", pa.string()),
+            ("truncated", pa.bool_()),
+            ("source", _source_type()),
+            ("dedup", dedup),
+            ("metadata", pa.string()),
+        ]
+    )
+
+
+def rejected_schema():
+    """The Parquet schema of rejected/."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("kind", pa.string()),
+            ("stage", pa.string()),
+            ("reason", pa.string()),
+            ("detail", pa.string()),
+            ("text", pa.string()),
+            ("source", _source_type()),
+        ]
+    )
+
+
+def parquet_row(record: dict) -> dict:
+    """A contract record as a Parquet row: `metadata` becomes canonical JSON text."""
+    if "metadata" not in record:
+        return record
+    text = json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return {**record, "metadata": text}
+
+
+def encode_parquet(lines: list[str], subdir: str, compression: str) -> bytes:
+    """The bytes of a Parquet shard: the JSON lines as rows of the folder's explicit schema.
+
+    No timestamps are stored, so the same lines give the same bytes (for one pyarrow version).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = rejected_schema() if subdir == REJECTED else story_schema()
+    rows = [parquet_row(json.loads(line)) for line in lines]
+    buf = io.BytesIO()
+    with pq.ParquetWriter(buf, schema, compression=PARQUET_CODECS[compression]) as writer:
+        # An empty shard has the schema and no row group: a 0-row group makes readers that size
+        # their batches by row group (Hugging Face datasets) fail with "BatchSize must be > 0".
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema), row_group_size=50_000)
+    return buf.getvalue()
+
+
+def encode_file(lines: list[str], subdir: str, config: CorpusConfig) -> bytes:
+    """A shard's bytes in the configured format."""
+    if config.format == PARQUET:
+        return encode_parquet(lines, subdir, config.compression)
+    return encode_shard(lines, config.compression)
+
+
+def record_line(element: Story | Rejected, config: CorpusConfig) -> str:
+    """The JSON line of a record in the configured format (Parquet rows start as contract lines)."""
+    obj = rejected_to_json(element) if isinstance(element, Rejected) else story_to_json(element)
+    if config.format == DOLMA:
+        obj = dolma_document(obj, config.added, config.dolma_source)
+    return to_line(obj)
+
+
+def stale_names(existing: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """File names among `existing` that are our shard or temp files but not in `wanted`."""
+    keep = set(wanted)
     return sorted(
         name
         for name in existing
-        if name not in wanted and (SHARD_NAME_RE.fullmatch(name) or TEMP_NAME_RE.fullmatch(name))
+        if name not in keep and (SHARD_NAME_RE.fullmatch(name) or TEMP_NAME_RE.fullmatch(name))
     )
+
+
+def stale_shard_names(existing: Iterable[str], num_shards: int, compression: str) -> list[str]:
+    """File names among `existing` that are our shard or temp files but not part of this run's set."""
+    return stale_names(existing, (shard_name(i, num_shards, compression) for i in range(num_shards)))
 
 
 def sorted_line(element: Story | Rejected, line: str) -> SortedLine:
     return (*sort_key(element), line)
+
+
+# ---- the dataset card (README.md): how Hugging Face `datasets` loads the output -------------
+
+CARD_FILE = "README.md"
+
+
+def _feature(name: str, dtype: str) -> dict:
+    return {"name": name, "dtype": dtype}
+
+
+def card_features(fmt: str, subdir: str) -> list[dict]:
+    """The `datasets` features of one output folder, in the YAML form of a dataset card.
+
+    `datasets`' JSON loader otherwise infers the columns from the first 10 MB of the first file,
+    and fails on a later file when a column was null all through that sample (a shard without a
+    single title, say); the card fixes every type, and the free-form `metadata` is `json`.
+    """
+    source = {
+        "name": "source",
+        "struct": [
+            _feature("uri", "string"),
+            _feature("record", "int64"),
+            _feature("start", "int64"),
+            _feature("end", "int64"),
+        ],
+    }
+    if fmt == DOLMA:
+        names = ("id", "text", "source", "added", "created")
+        return [*(_feature(n, "string") for n in names), _feature("metadata", "json")]
+    if subdir == REJECTED:
+        names = ("id", "kind", "stage", "reason", "detail", "text")
+        return [*(_feature(n, "string") for n in names), source]
+    dedup = {
+        "name": "dedup",
+        "struct": [
+            _feature("cluster", "string"),
+            _feature("duplicate_of", "string"),
+            _feature("reason", "string"),
+            _feature("similarity", "float64"),
+        ],
+    }
+    strings = [_feature(n, "string") for n in ("id", "text", "kind", "title", "kicker", "deck")]
+    metadata = _feature("metadata", "string" if fmt == PARQUET else "json")
+    return [*strings, _feature("truncated", "bool"), source, dedup, metadata]
+
+
+def dataset_card(config: CorpusConfig) -> str:
+    """README.md for the output folder: `datasets.load_dataset(OUTPUT, "clean")` then just works.
+
+    The YAML header (written as JSON, which YAML reads as it is) names one config per folder
+    and its features; `clean` is the default.
+    """
+    configs, infos = [], []
+    for subdir in SUBDIRS:
+        path = "/".join(folder_parts(subdir, config.format)) + "/part-*"
+        entry = {"config_name": subdir, "data_files": [{"split": "train", "path": path}]}
+        if subdir == CLEAN:
+            entry["default"] = True
+        configs.append(entry)
+        infos.append({"config_name": subdir, "features": card_features(config.format, subdir)})
+    header = json.dumps({"configs": configs, "dataset_info": infos}, indent=1)
+    return (
+        f"---\n{header}\n---\n\n# storysift corpus\n\n"
+        f"Written by storysift (`--format {config.format}`). Folders: `clean` (kept stories), "
+        "`duplicates` (dropped copies, with `dedup.duplicate_of`), `rejected` (boilerplate and "
+        "unusable input, with `stage` and `reason`). See report.html for this run.\n\n"
+        '```python\nimport datasets\nclean = datasets.load_dataset(OUTPUT_DIR, "clean", split="train")\n```\n'
+    )
+
+
+# ---- the summary of what was written (for the run report) -----------------------------------
+
+
+def bin_index(edges: tuple[float, ...], value: float) -> int:
+    """The histogram bin of `value`: the last edge <= value (values below the first go to bin 0)."""
+    return max(0, bisect_right(edges, value) - 1)
+
+
+def story_facts(story: Story, subdir: str) -> list[tuple]:
+    """What the report needs to know about one written story."""
+    facts: list[tuple] = [
+        ("story", subdir, story.kind, bool(story.truncated), len(story.text), story.end - story.start)
+    ]
+    if story.duplicate_of is not None:
+        similarity = story.similarity
+        if similarity is not None and not math.isfinite(similarity):
+            similarity = None
+        facts.append(("dup", story.dedup_reason or "unknown", similarity))
+    return facts
+
+
+def rejected_facts(r: Rejected) -> list[tuple]:
+    span = (r.end - r.start) if r.start is not None and r.end is not None else len(r.text)
+    example = (r.uri, -1 if r.record is None else r.record, -1 if r.start is None else r.start)
+    return [("rejected", r.stage, r.reason, r.kind, span, example)]
+
+
+def sample_rank(cluster: str) -> str:
+    """Order in which duplicate clusters are sampled for the report: a hash, so a fair sample."""
+    return hashlib.sha1(cluster.encode("utf-8")).hexdigest()
+
+
+def sample_member(story: Story) -> dict:
+    """A sampled story as the report shows it (text capped)."""
+    obj = story_to_json(story)
+    obj.pop("metadata")
+    text = obj["text"]
+    obj["text"] = text[:SAMPLE_TEXT_CHARS]
+    obj["text_chars"] = len(text)
+    return obj
+
+
+def empty_stats() -> dict:
+    return {
+        "folders": {},
+        "stories": {},
+        "story_chars": {},
+        "dup_reasons": {},
+        "similarity": {},
+        "cluster_sizes": {},
+        "rejected": {},
+        "samples": {},
+    }
+
+
+def _add(counts: dict, key, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def add_fact(acc: dict, fact: tuple) -> dict:
+    """Fold one fact into the stats accumulator (plain dicts of counts; merge adds them up)."""
+    kind = fact[0]
+    if kind == "story":
+        _, subdir, story_kind, truncated, chars, span = fact
+        s = acc["stories"].setdefault(subdir, {})
+        _add(s, "records")
+        _add(s, story_kind)
+        _add(s, "truncated", int(truncated))
+        _add(s, "text_chars", chars)
+        _add(s, "span_chars", span)
+        _add(acc["story_chars"].setdefault(subdir, {}), bin_index(STORY_CHAR_EDGES, chars))
+    elif kind == "dup":
+        _, reason, similarity = fact
+        _add(acc["dup_reasons"], reason)
+        if similarity is not None:
+            _add(acc["similarity"].setdefault(reason, {}), bin_index(SIMILARITY_EDGES, similarity))
+    elif kind == "cluster":
+        _add(acc["cluster_sizes"], fact[1])
+    elif kind == "rejected":
+        _, stage, reason, rkind, span, example = fact
+        entry = acc["rejected"].setdefault(
+            (stage, reason, rkind), {"records": 0, "chars": 0, "example": None}
+        )
+        entry["records"] += 1
+        entry["chars"] += span
+        if entry["example"] is None or tuple(example) < tuple(entry["example"]):
+            entry["example"] = tuple(example)
+    elif kind == "shard":
+        _, subdir, name, records, size = fact
+        acc["folders"].setdefault(subdir, {})[name] = (records, size)
+    elif kind == "sample":
+        _, cluster, member = fact
+        acc["samples"].setdefault(cluster, {})[member["id"]] = member
+    else:
+        raise ValueError(f"unknown fact {kind!r}")
+    return acc
+
+
+def merge_stats(accs: Iterable[dict]) -> dict:
+    out = empty_stats()
+    for acc in accs:
+        for subdir, shards in acc["folders"].items():
+            out["folders"].setdefault(subdir, {}).update(shards)
+        for group in ("stories", "story_chars", "similarity"):
+            for key, counts in acc[group].items():
+                target = out[group].setdefault(key, {})
+                for k, v in counts.items():
+                    _add(target, k, v)
+        for group in ("dup_reasons", "cluster_sizes"):
+            for k, v in acc[group].items():
+                _add(out[group], k, v)
+        for key, entry in acc["rejected"].items():
+            target = out["rejected"].setdefault(key, {"records": 0, "chars": 0, "example": None})
+            target["records"] += entry["records"]
+            target["chars"] += entry["chars"]
+            if entry["example"] is not None and (
+                target["example"] is None or tuple(entry["example"]) < tuple(target["example"])
+            ):
+                target["example"] = tuple(entry["example"])
+        for cluster, members in acc["samples"].items():
+            out["samples"].setdefault(cluster, {}).update(members)
+    return out
+
+
+def _histogram(edges: tuple, counts: dict) -> list[int]:
+    return [counts.get(i, 0) for i in range(len(edges))]
+
+
+def finish_stats(acc: dict) -> dict:
+    """The stats as JSON-ready, sorted plain data (the same on every runner)."""
+    folders = {}
+    for subdir in SUBDIRS:
+        shards = acc["folders"].get(subdir, {})
+        folders[subdir] = {
+            "files": len(shards),
+            "records": sum(r for r, _ in shards.values()),
+            "bytes": sum(b for _, b in shards.values()),
+            "shards": [{"name": n, "records": r, "bytes": b} for n, (r, b) in sorted(shards.items())],
+        }
+    stories = {subdir: dict(sorted(acc["stories"].get(subdir, {}).items())) for subdir in (CLEAN, DUPLICATES)}
+    multi = dict(acc["cluster_sizes"])
+    singletons = stories[CLEAN].get("records", 0) - sum(multi.values())
+    sizes = {**({1: singletons} if singletons > 0 else {}), **multi}
+    samples = []
+    for cluster in sorted(acc["samples"], key=sample_rank):
+        members = sorted(
+            acc["samples"][cluster].values(),
+            key=lambda m: (
+                m["dedup"]["duplicate_of"] is not None,
+                m["source"]["uri"],
+                m["source"]["start"],
+                m["id"],
+            ),
+        )
+        samples.append({"cluster": cluster, "size": len(members), "members": members[:SAMPLE_MEMBERS]})
+    rejected = [
+        {
+            "stage": stage,
+            "reason": reason,
+            "kind": rkind,
+            "records": e["records"],
+            "chars": e["chars"],
+            "example": None
+            if e["example"] is None
+            else {"uri": e["example"][0], "record": e["example"][1], "start": e["example"][2]},
+        }
+        for (stage, reason, rkind), e in sorted(acc["rejected"].items())
+    ]
+    return {
+        "folders": folders,
+        "stories": stories,
+        "story_chars_histogram": {
+            "edges": list(STORY_CHAR_EDGES),
+            **{
+                sub: _histogram(STORY_CHAR_EDGES, acc["story_chars"].get(sub, {}))
+                for sub in (CLEAN, DUPLICATES)
+            },
+        },
+        "duplicates_by_reason": dict(sorted(acc["dup_reasons"].items())),
+        "similarity_histogram": {
+            "edges": list(SIMILARITY_EDGES),
+            **{r: _histogram(SIMILARITY_EDGES, c) for r, c in sorted(acc["similarity"].items())},
+        },
+        "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
+        "rejected": rejected,
+        "sample_clusters": samples,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,12 +645,9 @@ from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from transforms import counters  # noqa: E402
 
 
-def _keyed_story(story: Story, num_shards: int) -> tuple[int, SortedLine]:
-    return shard_of(story.id, num_shards), sorted_line(story, to_line(story_to_json(story)))
-
-
-def _keyed_rejected(r: Rejected, num_shards: int) -> tuple[int, SortedLine]:
-    return shard_of(r.id, num_shards), sorted_line(r, to_line(rejected_to_json(r)))
+def folder_path(config: CorpusConfig, subdir: str, fmt: str | None = None) -> str:
+    """The output folder of `subdir` in the layout of `fmt` (default: the configured format)."""
+    return FileSystems.join(config.output_dir, *folder_parts(subdir, fmt or config.format))
 
 
 def _write_file(folder: str, name: str, data: bytes) -> str:
@@ -184,70 +663,168 @@ def _write_file(folder: str, name: str, data: bytes) -> str:
     return path
 
 
+def _sorted_record_line(element: Story | Rejected, config: CorpusConfig) -> SortedLine:
+    return sorted_line(element, record_line(element, config))
+
+
+def _total_weight(lines, unit: str):
+    return (
+        lines
+        | "Weigh" >> beam.Map(lambda sl: line_weight(sl[-1], unit))
+        | "Total" >> beam.CombineGlobally(sum)
+    )
+
+
+def _key_by_shard(line: SortedLine, num_shards: int) -> tuple[int, SortedLine]:
+    return shard_of(line[3], num_shards), line
+
+
 class _WriteShardFn(beam.DoFn):
-    """(shard index, lines) -> the shard file, lines sorted; yields (subdir, path, record count)."""
+    """(shard index, lines) -> the shard file, lines sorted; yields (subdir, path, records, bytes)."""
 
     def __init__(self, config: CorpusConfig, subdir: str, counter_name: str):
         self.config = config
         self.subdir = subdir
         self.written = counters.counter(counter_name)
 
-    def process(self, element: tuple[int, Iterable[SortedLine | None]]):
+    def process(self, element: tuple[int, Iterable[SortedLine | None]], num_shards: int):
         index, values = element
         lines = [value[-1] for value in sorted(v for v in values if v is not None)]
-        name = shard_name(index, self.config.num_shards, self.config.compression)
-        folder = FileSystems.join(self.config.output_dir, self.subdir)
-        path = _write_file(folder, name, encode_shard(lines, self.config.compression))
+        name = shard_name(index, num_shards, self.config.compression, self.config.format)
+        data = encode_file(lines, self.subdir, self.config)
+        path = _write_file(folder_path(self.config, self.subdir), name, data)
         self.written.inc(len(lines))
-        yield (self.subdir, path, len(lines))
+        yield (self.subdir, path, len(lines), len(data))
 
 
 class _WriteShards(beam.PTransform):
-    """PCollection[Story | Rejected] -> one subfolder of shard files; every shard index is written."""
+    """PCollection[Story | Rejected] -> one folder of shard files; every shard index is written."""
 
-    def __init__(self, config: CorpusConfig, subdir: str, keyed_line, counter_name: str):
+    def __init__(self, config: CorpusConfig, subdir: str, counter_name: str):
         super().__init__()
         self.config = config
         self.subdir = subdir
-        self.keyed_line = keyed_line
         self.counter_name = counter_name
 
     def expand(self, records):
-        n = self.config.num_shards
-        keyed = records | "KeyByShard" >> beam.Map(self.keyed_line, n)
+        config = self.config
+        lines = records | "ToLine" >> beam.Map(_sorted_record_line, config)
+        if config.shard_size is None:
+            count = records.pipeline | "ShardCount" >> beam.Create([config.num_shards])
+        else:
+            total = _total_weight(lines, config.shard_unit)
+            count = total | "ShardCount" >> beam.Map(shard_count, config.shard_size)
+        num_shards = beam.pvalue.AsSingleton(count)
+        keyed = lines | "KeyByShard" >> beam.Map(_key_by_shard, num_shards)
         # One empty marker per shard index, so an empty shard is still grouped and written.
-        every_shard = records.pipeline | "ShardIndices" >> beam.Create([(i, None) for i in range(n)])
+        every_shard = count | "ShardIndices" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
         return (
             (keyed, every_shard)
             | "Merge" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShardFn(self.config, self.subdir, self.counter_name))
+            | "WriteShard" >> beam.ParDo(_WriteShardFn(config, self.subdir, self.counter_name), num_shards)
         )
 
 
 class _RemoveStaleShardsFn(beam.DoFn):
-    """After every shard is written: delete our files that belong to another shard set."""
+    """After every shard is written: delete our files that belong to another shard set or layout."""
 
     def __init__(self, config: CorpusConfig):
         self.config = config
 
-    def process(self, _written):
-        for subdir in SUBDIRS:
-            folder = FileSystems.join(self.config.output_dir, subdir)
-            # Two globs: on local disks "*" skips the dot-named temp files.
-            results = FileSystems.match([FileSystems.join(folder, glob) for glob in ("part-*", ".part-*")])
-            names = {FileSystems.split(m.path)[1]: m.path for r in results for m in r.metadata_list}
-            stale = stale_shard_names(names, self.config.num_shards, self.config.compression)
-            if stale:
-                FileSystems.delete([names[name] for name in stale])
-            yield from ((subdir, names[name]) for name in stale)
+    def process(self, written: list[tuple]):
+        wanted: dict[str, set[str]] = {}
+        for subdir, path, *_ in written:
+            wanted.setdefault(folder_path(self.config, subdir), set()).add(FileSystems.split(path)[1])
+        for fmt in (JSONL, DOLMA):  # the two layouts (parquet shares jsonl's folders)
+            for subdir in SUBDIRS:
+                folder = folder_path(self.config, subdir, fmt)
+                # Two globs: on local disks "*" skips the dot-named temp files.
+                try:
+                    results = FileSystems.match([FileSystems.join(folder, g) for g in ("part-*", ".part-*")])
+                except Exception:  # noqa: BLE001 - a folder that does not exist has nothing stale
+                    continue
+                names = {FileSystems.split(m.path)[1]: m.path for r in results for m in r.metadata_list}
+                stale = stale_names(names, wanted.get(folder, set()))
+                if stale:
+                    FileSystems.delete([names[name] for name in stale])
+                yield from ((subdir, names[name]) for name in stale)
+
+
+class CorpusStatsFn(beam.CombineFn):
+    """Facts about written records -> the stats dict of `finish_stats` (counts and histograms)."""
+
+    def create_accumulator(self) -> dict:
+        return empty_stats()
+
+    def add_input(self, acc: dict, fact: tuple) -> dict:
+        return add_fact(acc, fact)
+
+    def merge_accumulators(self, accs: Iterable[dict]) -> dict:
+        return merge_stats(accs)
+
+    def extract_output(self, acc: dict) -> dict:
+        return finish_stats(acc)
+
+
+class _WriteStatsFn(beam.DoFn):
+    def __init__(self, config: CorpusConfig):
+        self.config = config
+
+    def process(self, stats: dict):
+        data = (json.dumps(stats, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+        yield _write_file(self.config.output_dir, STATS_FILE, data)
+
+
+def _in_sample(story: Story, sample: list[str]):
+    if story.cluster in sample:
+        yield ("sample", story.cluster, sample_member(story))
+
+
+class SummarizeCorpus(beam.PTransform):
+    """(clean, duplicates, rejected, written shards) -> the stats dict (one element).
+
+    Cluster sizes come from `dedup.cluster` of the duplicates, similarities from their
+    `dedup.similarity`, and the sample of duplicate clusters is the SAMPLE_CLUSTERS clusters
+    with the smallest `sample_rank`: all of it computed from the records, on any runner.
+    """
+
+    def expand(self, pcolls):
+        clean, duplicates, rejected, written = pcolls
+        clusters = duplicates | "DupClusters" >> beam.Map(lambda s: s.cluster or s.id)
+        sizes = (
+            clusters
+            | "PerCluster" >> beam.combiners.Count.PerElement()
+            | "ClusterSize" >> beam.Map(lambda kv: ("cluster", kv[1] + 1))
+        )
+        sample = (
+            clusters
+            | "DistinctClusters" >> beam.Distinct()
+            | "SampleClusters" >> beam.combiners.Top.Smallest(SAMPLE_CLUSTERS, key=sample_rank)
+        )
+        members = (
+            (clean, duplicates)
+            | "AllStories" >> beam.Flatten()
+            | "SampleMembers" >> beam.FlatMap(_in_sample, beam.pvalue.AsSingleton(sample))
+        )
+        facts = (
+            clean | "CleanFacts" >> beam.FlatMap(story_facts, CLEAN),
+            duplicates | "DuplicateFacts" >> beam.FlatMap(story_facts, DUPLICATES),
+            rejected | "RejectedFacts" >> beam.FlatMap(rejected_facts),
+            written
+            | "ShardFacts" >> beam.Map(lambda w: ("shard", w[0], FileSystems.split(w[1])[1], w[2], w[3])),
+            sizes,
+            members,
+        ) | "Facts" >> beam.Flatten()
+        return facts | "Stats" >> beam.CombineGlobally(CorpusStatsFn())
 
 
 class WriteCorpus(beam.PTransform):
-    """(clean stories, duplicate stories, rejected records) -> sharded JSONL under config.output_dir.
+    """(clean stories, duplicate stories, rejected records) -> sharded files under config.output_dir.
 
     Takes a tuple in that order or a dict keyed "clean", "duplicates", "rejected". Returns a
-    PCollection of (subdir, shard path, record count), one per shard file, for the run report.
+    PCollection of (subdir, shard path, record count, file bytes), one per shard file, for the
+    run report; with config.write_stats it also writes STATS_FILE (see SummarizeCorpus).
     Counters: WRITTEN_CLEAN, WRITTEN_DUPLICATES, WRITTEN_REJECTED.
     """
 
@@ -262,18 +839,24 @@ class WriteCorpus(beam.PTransform):
             clean, duplicates, rejected = pcolls
         config = self.config
         parts = (
-            (CLEAN, clean, _keyed_story, counters.WRITTEN_CLEAN),
-            (DUPLICATES, duplicates, _keyed_story, counters.WRITTEN_DUPLICATES),
-            (REJECTED, rejected, _keyed_rejected, counters.WRITTEN_REJECTED),
+            (CLEAN, clean, counters.WRITTEN_CLEAN),
+            (DUPLICATES, duplicates, counters.WRITTEN_DUPLICATES),
+            (REJECTED, rejected, counters.WRITTEN_REJECTED),
         )
         written = [
-            pcoll | f"Write{subdir.title()}" >> _WriteShards(config, subdir, keyed_line, counter_name)
-            for subdir, pcoll, keyed_line, counter_name in parts
+            pcoll | f"Write{subdir.title()}" >> _WriteShards(config, subdir, counter_name)
+            for subdir, pcoll, counter_name in parts
         ] | "Shards" >> beam.Flatten()
         if config.remove_stale_shards:
             _ = (
                 written
-                | "AllWritten" >> beam.combiners.Count.Globally()
+                | "AllWritten" >> beam.combiners.ToList()
                 | "RemoveStaleShards" >> beam.ParDo(_RemoveStaleShardsFn(config))
+            )
+        if config.write_stats:
+            _ = (
+                (clean, duplicates, rejected, written)
+                | "Summarize" >> SummarizeCorpus()
+                | "WriteStats" >> beam.ParDo(_WriteStatsFn(config))
             )
         return written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -18,14 +19,29 @@ from tests.conftest import offline_test_pipeline
 from transforms import counters
 from transforms.records import ARTICLE, TEASER, Rejected, Story, canonical_json, story_id
 from transforms.write_corpus import (
+    STATS_FILE,
     CorpusConfig,
     WriteCorpus,
+    add_fact,
+    bin_index,
+    dataset_card,
+    dolma_document,
+    empty_stats,
+    encode_parquet,
     encode_shard,
+    finish_stats,
+    line_weight,
+    merge_stats,
+    parse_shard_size,
+    rejected_facts,
     rejected_to_json,
+    shard_count,
     shard_name,
     shard_of,
     sort_key,
+    stale_names,
     stale_shard_names,
+    story_facts,
     story_to_json,
     to_line,
 )
@@ -260,7 +276,12 @@ def test_write_corpus_files_names_and_contents(tmp_path):
     expected_names = [f"part-{i:05d}-of-00004.jsonl.gz" for i in range(4)]
     for subdir in ("clean", "duplicates", "rejected"):
         assert sorted(f.name for f in (out / subdir).iterdir()) == expected_names
-    assert sorted(f.name for f in out.iterdir()) == ["clean", "duplicates", "rejected"]
+    assert sorted(f.name for f in out.iterdir()) == [
+        "_storysift_stats.json",
+        "clean",
+        "duplicates",
+        "rejected",
+    ]
 
     clean = _read_dir(out / "clean")
     assert sorted(r["id"] for r in clean) == sorted(s.id for s in CLEAN_STORIES)
@@ -327,7 +348,7 @@ def test_write_corpus_is_byte_identical_across_runs(tmp_path):
     assert first == _snapshot(tmp_path / "b")
     _run(tmp_path / "a")  # rerun over existing output: same bytes, nothing left beside them
     assert _snapshot(tmp_path / "a") == first
-    assert len(first) == 12
+    assert len(first) == 13  # 12 shards and the stats file
 
 
 def test_write_corpus_rerun_with_other_shards_removes_stale_ones(tmp_path):
@@ -346,3 +367,227 @@ def test_write_corpus_zstd(tmp_path):
     assert [json.loads(line)["id"] for line in lines if line] == [
         s.id for s in sorted(CLEAN_STORIES, key=sort_key)
     ]
+
+
+# ---- shard size, formats, stats: pure functions -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("50000", (50000, "records")),
+        ("7 records", (7, "records")),
+        ("1record", (1, "records")),
+        ("1000B", (1000, "bytes")),
+        ("500MB", (500_000_000, "bytes")),
+        ("64KiB", (65536, "bytes")),
+        ("1gib", (1024**3, "bytes")),
+    ],
+)
+def test_parse_shard_size(text, expected):
+    assert parse_shard_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0", "-5", "1.5MB", "12 parsecs", "MB"])
+def test_parse_shard_size_rejects(text):
+    with pytest.raises(ValueError):
+        parse_shard_size(text)
+
+
+def test_shard_count_and_line_weight():
+    assert [shard_count(t, 10) for t in (0, 1, 10, 11, 95)] == [1, 1, 1, 2, 10]
+    assert line_weight('{"a": "é"}', "records") == 1
+    assert line_weight('{"a": "é"}', "bytes") == len('{"a": "é"}'.encode()) + 1
+
+
+def test_stale_names_keeps_wanted_and_foreign_files():
+    existing = ["part-00000-of-00001.parquet", "part-00000-of-00002.jsonl.gz", "notes.txt", "part-x.jsonl"]
+    assert stale_names(existing, ["part-00000-of-00002.jsonl.gz"]) == ["part-00000-of-00001.parquet"]
+
+
+def test_dolma_document_keeps_the_contract_in_metadata():
+    story = CLEAN_STORIES[2]  # from a JSONL dump, with metadata
+    record = story_to_json(story)
+    doc = dolma_document(record, added="2026-11-28T00:00:00.000Z", source="news")
+    assert doc["id"] == story.id and doc["text"] == story.text
+    assert doc["source"] == "news" and doc["added"] == doc["created"] == "2026-11-28T00:00:00.000Z"
+    assert doc["metadata"] == {k: v for k, v in record.items() if k not in ("id", "text")}
+    assert doc["metadata"]["source"] == {"uri": story.uri, "record": 3, "start": 0, "end": 500}
+    with_fetched = {**record, "metadata": {"fetched": "2005-03-01T09:00:00Z"}}
+    assert dolma_document(with_fetched)["created"] == "2005-03-01T09:00:00Z"
+    assert dolma_document(rejected_to_json(REJECTED_RECORDS[0]))["metadata"]["reason"] == "bad-json"
+
+
+def test_encode_parquet_schema_and_determinism():
+    import pyarrow.parquet as pq
+
+    lines = [to_line(story_to_json(s)) for s in sorted(CLEAN_STORIES, key=sort_key)]
+    data = encode_parquet(lines, "clean", "zstd")
+    assert data == encode_parquet(lines, "clean", "zstd")
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema.field("metadata").type == "string"
+    assert table.schema.field("source").type.num_fields == 4
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [json.loads(line)["id"] for line in lines]
+    assert json.loads(rows[[r["source"]["record"] for r in rows].index(3)]["metadata"]) == {
+        "url": "http://x/3"
+    }
+    rejected = pq.read_table(
+        io.BytesIO(encode_parquet([to_line(rejected_to_json(REJECTED_RECORDS[0]))], "rejected", "none"))
+    )
+    assert rejected.to_pylist()[0]["source"] == {
+        "uri": "dumps/batch-01.jsonl",
+        "record": 2,
+        "start": None,
+        "end": None,
+    }
+    empty = pq.ParquetFile(io.BytesIO(encode_parquet([], "duplicates", "gzip")))
+    # no 0-row group: Hugging Face datasets cannot read one
+    assert empty.metadata.num_rows == 0 and empty.metadata.num_row_groups == 0
+
+
+def test_stats_from_facts():
+    facts = [f for s in CLEAN_STORIES for f in story_facts(s, "clean")]
+    facts += [f for s in DUPLICATE_STORIES for f in story_facts(s, "duplicates")]
+    facts += [f for r in REJECTED_RECORDS for f in rejected_facts(r)]
+    facts += [("cluster", 2), ("shard", "clean", "part-00000-of-00001.jsonl.gz", 4, 321)]
+    half = len(facts) // 2
+    acc = merge_stats([add_fact_all(facts[:half]), add_fact_all(facts[half:])])
+    stats = finish_stats(acc)
+    assert stats == finish_stats(add_fact_all(facts))  # merging is the same as one pass
+    assert stats["folders"]["clean"] == {
+        "files": 1,
+        "records": 4,
+        "bytes": 321,
+        "shards": [{"name": "part-00000-of-00001.jsonl.gz", "records": 4, "bytes": 321}],
+    }
+    assert stats["stories"]["clean"]["records"] == 4 and stats["stories"]["clean"]["teaser"] == 1
+    assert stats["cluster_sizes"] == {"1": 3, "2": 1}  # 4 kept stories, one of them with a copy
+    assert stats["duplicates_by_reason"] == {"near": 1}
+    assert sum(stats["similarity_histogram"]["near"]) == 1
+    assert (
+        stats["similarity_histogram"]["near"][bin_index(tuple(stats["similarity_histogram"]["edges"]), 0.91)]
+        == 1
+    )
+    assert sum(stats["story_chars_histogram"]["clean"]) == 4
+    reasons = {(r["stage"], r["reason"]): r for r in stats["rejected"]}
+    assert reasons[("read", "bad-json")]["example"] == {
+        "uri": "dumps/batch-01.jsonl",
+        "record": 2,
+        "start": -1,
+    }
+    assert reasons[("split", "boilerplate")]["chars"] == 37
+
+
+def add_fact_all(facts):
+    acc = empty_stats()
+    for fact in facts:
+        add_fact(acc, fact)
+    return acc
+
+
+def test_bin_index():
+    edges = (0, 100, 250)
+    assert [bin_index(edges, v) for v in (-1, 0, 99, 100, 249, 250, 10**6)] == [0, 0, 0, 1, 1, 2, 2]
+
+
+# ---- shard size, formats, stats: the Beam stage ------------------------------------------------
+
+
+def _run_config(config: CorpusConfig, clean=None):
+    p = offline_test_pipeline()
+    clean_pc = p | "Clean" >> beam.Create(CLEAN_STORIES if clean is None else clean)
+    dup_pc = p | "Duplicates" >> beam.Create(DUPLICATE_STORIES)
+    rej_pc = p | "Rejected" >> beam.Create(REJECTED_RECORDS)
+    _ = (clean_pc, dup_pc, rej_pc) | WriteCorpus(config)
+    p.run().wait_until_finish()
+
+
+def test_shard_size_in_records_derives_the_count_per_folder(tmp_path):
+    _run_config(CorpusConfig(output_dir=str(tmp_path), shard_size=3, compression="none", write_stats=False))
+    assert sorted(f.name for f in (tmp_path / "clean").iterdir()) == [
+        "part-00000-of-00002.jsonl",
+        "part-00001-of-00002.jsonl",
+    ]  # 4 stories, 3 per shard
+    assert [f.name for f in (tmp_path / "duplicates").iterdir()] == ["part-00000-of-00001.jsonl"]
+    assert sorted(r["id"] for r in _read_dir(tmp_path / "clean")) == sorted(s.id for s in CLEAN_STORIES)
+
+
+def test_shard_size_in_bytes(tmp_path):
+    lines = [to_line(story_to_json(s)) for s in CLEAN_STORIES]
+    total = sum(line_weight(line, "bytes") for line in lines)
+    _run_config(CorpusConfig(output_dir=str(tmp_path), shard_size=total // 2, shard_unit="bytes"))
+    names = sorted(f.name for f in (tmp_path / "clean").iterdir())
+    assert names == [f"part-{i:05d}-of-00003.jsonl.gz" for i in range(3)]  # ceil(total / (total // 2))
+    stats = json.loads((tmp_path / STATS_FILE).read_text())
+    assert stats["folders"]["clean"]["files"] == 3 and stats["folders"]["clean"]["records"] == 4
+
+
+def test_dolma_format_layout_and_records(tmp_path):
+    config = CorpusConfig(
+        output_dir=str(tmp_path), num_shards=2, format="dolma", added="2026-11-28T00:00:00.000Z"
+    )
+    _run_config(config)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["_storysift_stats.json", "documents"]
+    docs = _read_dir(tmp_path / "documents" / "clean")
+    assert sorted(d["id"] for d in docs) == sorted(s.id for s in CLEAN_STORIES)
+    for d in docs:
+        assert set(d) == {"id", "text", "source", "added", "created", "metadata"}
+        assert d["source"] == "storysift" and d["added"] == "2026-11-28T00:00:00.000Z"
+        assert set(d["metadata"]["source"]) == {"uri", "record", "start", "end"}
+    (dup,) = _read_dir(tmp_path / "documents" / "duplicates")
+    assert dup["metadata"]["dedup"]["duplicate_of"] == CLEAN_STORIES[0].id
+    assert len(_read_dir(tmp_path / "documents" / "rejected")) == 2
+
+
+def test_parquet_format_and_switching_formats_leaves_one_set(tmp_path):
+    """(Parquet bytes are the same run after run: see test_encode_parquet_schema_and_determinism.)"""
+    import pyarrow.parquet as pq
+
+    _run_config(CorpusConfig(output_dir=str(tmp_path), num_shards=2, format="dolma", write_stats=False))
+    _run_config(CorpusConfig(output_dir=str(tmp_path), num_shards=2, format="parquet", compression="zstd"))
+    assert sorted(f.name for f in (tmp_path / "clean").iterdir()) == [
+        "part-00000-of-00002.parquet",
+        "part-00001-of-00002.parquet",
+    ]
+    assert [list(d.iterdir()) for d in sorted((tmp_path / "documents").iterdir())] == [[], [], []]
+    table = pq.read_table(tmp_path / "clean")
+    assert sorted(table.column("id").to_pylist()) == sorted(s.id for s in CLEAN_STORIES)
+
+
+def test_stats_file_of_a_run(tmp_path):
+    _run(tmp_path)
+    stats = json.loads((tmp_path / STATS_FILE).read_text())
+    assert {sub: stats["folders"][sub]["records"] for sub in ("clean", "duplicates", "rejected")} == {
+        "clean": 4,
+        "duplicates": 1,
+        "rejected": 2,
+    }
+    assert stats["folders"]["clean"]["bytes"] == sum(f.stat().st_size for f in (tmp_path / "clean").iterdir())
+    assert stats["cluster_sizes"] == {"1": 3, "2": 1}
+    (sample,) = stats["sample_clusters"]
+    assert sample["cluster"] == "c-1" and sample["size"] == 2
+    assert [m["id"] for m in sample["members"]] == [CLEAN_STORIES[0].id, DUPLICATE_STORIES[0].id]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "dolma", "parquet"])
+def test_dataset_card_names_every_folder_and_field(fmt):
+    card = dataset_card(CorpusConfig(output_dir="out", format=fmt))
+    assert card.startswith("---\n")
+    header = json.loads(card.split("---\n")[1])
+    configs = {c["config_name"]: c for c in header["configs"]}
+    assert list(configs) == ["clean", "duplicates", "rejected"] and configs["clean"]["default"] is True
+    prefix = "documents/" if fmt == "dolma" else ""
+    assert configs["rejected"]["data_files"] == [{"split": "train", "path": f"{prefix}rejected/part-*"}]
+    features = {i["config_name"]: [f["name"] for f in i["features"]] for i in header["dataset_info"]}
+    story = story_to_json(CLEAN_STORIES[2])
+    if fmt == "dolma":
+        assert set(features["clean"]) == set(dolma_document(story))
+    else:
+        assert set(features["clean"]) == set(story) == set(features["duplicates"])
+        assert set(features["rejected"]) == set(rejected_to_json(REJECTED_RECORDS[0]))
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(io.BytesIO(encode_parquet([to_line(story)], "clean", "none")))
+        assert features["clean"] == table.schema.names
