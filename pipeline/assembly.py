@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
 from pipeline.options import StageConfigs
-from transforms.deduplicate import Deduplicate
+from transforms.accounting import AccountCharacters
+from transforms.deduplicate import SIGNATURES, Deduplicate
 from transforms.parse_teasers import ParseTeasers
 from transforms.read_dumps import ReadDumps
 from transforms.repeated_lines import FindRepeatedLines
@@ -22,15 +26,21 @@ def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
 
     Returns WriteCorpus's output (what was written) for the caller's report.
     """
-    dumps, read_rejected = p | "ReadDumps" >> ReadDumps(list(cfg.inputs), cfg.text_field)
+    dumps, read_rejected = p | "ReadDumps" >> ReadDumps(list(cfg.inputs), cfg.text_field, cfg.read)
     repeated = dumps | "FindRepeatedLines" >> FindRepeatedLines(cfg.repeat)
     drafts, split_rejected = dumps | "SplitStories" >> SplitStories(cfg.split, repeated)
     stories, parse_rejected = drafts | "ParseTeasers" >> ParseTeasers(cfg.parse)
-    deduplicated = stories | "Deduplicate" >> Deduplicate(cfg.dedup)
+    # The kept stories' signatures go beside the corpus (OUTPUT/signatures/), for a later --against.
+    signatures = FileSystems.join(cfg.corpus.output_dir, SIGNATURES)
+    deduplicated = stories | "Deduplicate" >> Deduplicate(replace(cfg.dedup, signatures_dir=signatures))
     kept, dropped = deduplicated | "KeptOrDropped" >> beam.Partition(
         lambda story, _: 0 if is_kept(story) else 1, 2
     )
     rejected = (read_rejected, split_rejected, parse_rejected) | "AllRejected" >> beam.Flatten()
+    # Where every character went (account.* counters, checked by the CLI after the run).
+    _ = {"dumps": dumps, "clean": kept, "duplicates": dropped, "rejected": rejected} | (
+        "AccountCharacters" >> AccountCharacters()
+    )
     return {"clean": kept, "duplicates": dropped, "rejected": rejected} | "WriteCorpus" >> WriteCorpus(
         cfg.corpus
     )

@@ -7,26 +7,47 @@ storysift --input 'dumps/*.txt' --input 'crawl/*.jsonl.gz' --output out/ [option
 from __future__ import annotations
 
 import argparse
-import json
+import datetime
 import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipeline.assembly import build_pipeline
-from pipeline.options import StageConfigs, StorysiftOptions, configs_from_options
+from pipeline.options import StorysiftOptions, configs_from_options
+from pipeline.report import (  # noqa: F401 - re-exported: the report code moved to pipeline/report.py
+    REPORT_HTML,
+    REPORT_JSON,
+    SUMMARY_ROWS,
+    build_report,
+    finish_run,
+    input_sizes,
+    metric_values,
+    summary_table,
+    write_html,
+    write_report,
+)
 from pipeline.runners import runner_for
+from pipeline.staging import SUCCESS, commit, new_staging_dir, staging_dirs, write_success
+from pipeline.staging import discard as discard_staging
+from pipeline.staging import remove as staging_remove
 from transforms import counters
+from transforms.accounting import run_checks
+from transforms.deduplicate import SIGNATURES
+from transforms.write_corpus import CARD_FILE, DOLMA_DOCUMENTS, STATS_FILE
 
 LOG = logging.getLogger("storysift")
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad options, no input matched, output exists
 EXIT_FAILED = 1  # the pipeline itself failed
+EXIT_BAD_INPUT = 3  # the run finished, but more input was unusable than --max-reject-fraction allows
+EXIT_UNBALANCED = 4  # the run finished, but the character accounting does not balance (a bug)
 
 DESCRIPTION = """\
 Turn scraped news dumps into a clean, deduplicated story corpus (Apache Beam).
@@ -40,6 +61,8 @@ OUTPUT/rejected/ (boilerplate and unusable input, with stage and reason), OUTPUT
 
 EPILOG = """\
 storysift explain FILE [--record N] shows, line by line, how one dump is split and parsed.
+storysift report OUTPUT rebuilds report.json/report.html from a finished --detach run's output.
+Options may also be spelled with underscores (--text_field), as Beam's are.
 
 Any other option is handed to Apache Beam, for example:
   --runner NAME                 DirectRunner (default: local, never downloads anything),
@@ -47,7 +70,13 @@ Any other option is handed to Apache Beam, for example:
   --direct_num_workers N        local parallelism (with --direct_running_mode)
   --direct_running_mode MODE    in_memory (default), multi_threading or multi_processing
 
-Exit codes: 0 done, 1 the pipeline failed, 2 bad usage (bad option, no input, output exists).
+Exit codes: 0 done (or submitted, with --detach), 1 the pipeline or its report failed (worth a retry:
+reruns are idempotent), 2 bad usage (bad option, no input matched, output exists without
+--overwrite; a retry will not help), 3 more of the input (bytes) was unusable than
+--max-reject-fraction allows, 4 the character accounting does not balance (text went missing:
+a bug). With 3 and 4 the output is written (rejected/ says why) but OUTPUT/_SUCCESS is not.
+The output is staged under OUTPUT/_storysift_staging-*/ and moved into place at the end;
+_SUCCESS is written last: readers should check it.
 """
 
 
@@ -57,12 +86,38 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # an unknown Beam option must never be taken for a prefix of ours
     )
     StorysiftOptions._add_argparse_args(parser)
     parser.add_argument(
         "--log-level", dest="log_level", default="INFO", help="Logging level (DEBUG, INFO, WARNING, ERROR)."
     )
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        default=False,
+        help="Submit the job and exit without waiting (Flex Templates); report.json then says "
+        "'submitted' until `storysift report OUTPUT` adds the figures.",
+    )
     return parser
+
+
+def normalize_option_names(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """`--text_field=x` -> `--text-field=x` for our own options (Airflow and Flex Templates often
+    spell options with underscores); every other argument is left as it is, for Beam."""
+    ours = {
+        "--" + opt[2:].replace("-", "_"): opt
+        for action in parser._actions
+        for opt in action.option_strings
+        if opt.startswith("--")
+    }
+    out = []
+    for arg in argv:
+        name, sep, value = arg.partition("=")
+        if name.startswith("--") and "_" in name and name in ours and ours[name] != name:
+            arg = ours[name] + sep + value
+        out.append(arg)
+    return out
 
 
 def check_inputs(patterns: Sequence[str]) -> list[str]:
@@ -78,115 +133,33 @@ def check_inputs(patterns: Sequence[str]) -> list[str]:
     return empty
 
 
+OUTPUT_NAMES = (
+    SUCCESS,
+    REPORT_JSON,
+    REPORT_HTML,
+    STATS_FILE,
+    CARD_FILE,
+    "clean",
+    "duplicates",
+    "rejected",
+    DOLMA_DOCUMENTS,
+    SIGNATURES,
+)
+
+
 def output_in_use(output_dir: str) -> bool:
     """Whether the output directory already holds a storysift run."""
-    for name in ("report.json", "clean", "duplicates", "rejected"):
+    for name in OUTPUT_NAMES:
         if FileSystems.exists(FileSystems.join(output_dir, name)):
             return True
-    return False
+    return bool(staging_dirs(output_dir))  # a run in progress, or one that was killed
 
 
 def remove_previous_output(output_dir: str) -> None:
-    for name in ("report.json", "clean", "duplicates", "rejected"):
+    for name in OUTPUT_NAMES:
         path = FileSystems.join(output_dir, name)
         if FileSystems.exists(path):
             FileSystems.delete([path])
-
-
-def metric_values(result) -> dict[str, float]:
-    """Counters and distribution sums of storysift's namespace, by name."""
-    values: dict[str, float] = {}
-    try:
-        queried = result.metrics().query(beam.metrics.MetricsFilter().with_namespace(counters.NAMESPACE))
-    except Exception as exc:  # noqa: BLE001 - some runners do not report metrics
-        LOG.warning("metrics unavailable on this runner: %s", exc)
-        return values
-    for counter in queried.get("counters", []):
-        values[counter.key.metric.name] = values.get(counter.key.metric.name, 0) + (
-            counter.committed if counter.committed is not None else counter.attempted
-        )
-    for dist in queried.get("distributions", []):
-        data = dist.committed if dist.committed is not None else dist.attempted
-        if data is not None:
-            values[dist.key.metric.name + ".count"] = data.count
-            values[dist.key.metric.name + ".mean"] = round(data.mean, 1) if data.count else 0
-            values[dist.key.metric.name + ".max"] = data.max if data.count else 0
-    return dict(sorted(values.items()))
-
-
-def build_report(cfg: StageConfigs, metrics: dict[str, float], seconds: float, runner: str) -> dict:
-    stages: dict[str, dict[str, float]] = {}
-    for name, value in metrics.items():
-        stage, _, what = name.partition(".")
-        stages.setdefault(stage, {})[what] = value
-    return {
-        "storysift_version": _version(),
-        "runner": runner,
-        "wall_seconds": round(seconds, 2),
-        "inputs": list(cfg.inputs),
-        "output": cfg.corpus.output_dir,
-        "options": {
-            "text_field": cfg.text_field,
-            "threshold": cfg.dedup.threshold,
-            "containment_threshold": cfg.dedup.containment_threshold,
-            "num_perm": cfg.dedup.num_perm,
-            "shingle_size": cfg.dedup.shingle_size,
-            "min_chars": cfg.parse.min_chars,
-            "topic_penalty": cfg.split.topic_penalty,
-            "num_shards": cfg.corpus.num_shards,
-            "compression": cfg.corpus.compression,
-        },
-        "counts": stages,
-    }
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("storysift")
-    except Exception:  # noqa: BLE001 - running from a source tree
-        return "unknown"
-
-
-SUMMARY_ROWS = [
-    ("dump files read", counters.FILES_READ),
-    ("dumps (files or JSONL records)", counters.DUMPS_READ),
-    ("input characters", counters.INPUT_CHARS),
-    ("inputs rejected", counters.READ_REJECTED),
-    ("stories found", counters.DRAFTS),
-    ("boilerplate lines", counters.BOILERPLATE_LINES),
-    ("articles", counters.ARTICLES),
-    ("teasers", counters.TEASERS),
-    ("truncated stories", counters.TRUNCATED),
-    ("too short, rejected", counters.PARSE_REJECTED),
-    ("exact duplicates", counters.EXACT_DUPLICATES),
-    ("near duplicates", counters.NEAR_DUPLICATES),
-    ("contained (teasers, trims)", counters.CONTAINED_DUPLICATES),
-    ("written to clean/", counters.WRITTEN_CLEAN),
-    ("written to duplicates/", counters.WRITTEN_DUPLICATES),
-    ("written to rejected/", counters.WRITTEN_REJECTED),
-]
-
-
-def summary_table(metrics: dict[str, float], seconds: float, output_dir: str) -> str:
-    width = max(len(label) for label, _ in SUMMARY_ROWS)
-    lines = ["", "storysift summary", "-" * (width + 14)]
-    for label, name in SUMMARY_ROWS:
-        value = metrics.get(name, 0)
-        shown = f"{int(value or 0):,}"
-        lines.append(f"{label:<{width}}  {shown:>12}")
-    lines.append("-" * (width + 14))
-    lines.append(f"{'wall time (s)':<{width}}  {seconds:>12.1f}")
-    lines.append(f"output: {output_dir}")
-    return "\n".join(lines)
-
-
-def write_report(output_dir: str, report: dict) -> str:
-    path = FileSystems.join(output_dir, "report.json")
-    with FileSystems.create(path) as f:
-        f.write((json.dumps(report, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    return path
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -196,12 +169,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         from pipeline.explain import run_explain
 
         return run_explain(argv[1:])
+    if argv[:1] == ["report"]:
+        from pipeline.report import run_report
+
+        return run_report(argv[1:])
     parser = build_parser()
+    argv = normalize_option_names(argv, parser)
     known, _beam_args = parser.parse_known_args(argv)
     logging.basicConfig(
         level=getattr(logging, str(known.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # importing Beam already gave the root logger a WARNING-level handler
     )
+    if logging.getLogger().level > logging.DEBUG:  # Beam's own INFO lines drown the progress lines
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
     options = PipelineOptions(argv)
     ours = options.view_as(StorysiftOptions)
     try:
@@ -224,26 +205,54 @@ def run(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        remove_previous_output(cfg.corpus.output_dir)
+        # The previous output stays whole until the new one replaces it (staging.commit).
+        staging_remove(staging_dirs(cfg.corpus.output_dir))
     runner_name = options.view_as(StandardOptions).runner or "DirectRunner"
     LOG.info(
         "storysift: %d input pattern(s) -> %s on %s", len(cfg.inputs), cfg.corpus.output_dir, runner_name
     )
+    counters.set_progress_every(cfg.progress_every)
     started = time.monotonic()
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    # Write into a staging folder, moved into place when the run is over (not when detached:
+    # the job then outlives this process, and writes in place).
+    staging = None if known.detach else new_staging_dir(cfg.corpus.output_dir)
+    run_cfg = cfg if staging is None else replace(cfg, corpus=replace(cfg.corpus, output_dir=staging))
     try:
         p = beam.Pipeline(runner=runner_for(options.view_as(StandardOptions).runner), options=options)
-        build_pipeline(p, cfg)
+        build_pipeline(p, run_cfg)
         result = p.run()
+        if known.detach:
+            report = build_report(cfg, {}, time.monotonic() - started, runner_name, None, None, started_at)
+            report["status"] = "submitted"
+            write_report(cfg.corpus.output_dir, report)
+            LOG.info(
+                "storysift: submitted; run `storysift report %s` when the job is done", cfg.corpus.output_dir
+            )
+            return EXIT_OK
         result.wait_until_finish()
     except Exception:
         LOG.exception("storysift: the pipeline failed")
+        if staging is not None:
+            discard_staging(staging)
         return EXIT_FAILED
     seconds = time.monotonic() - started
     metrics = metric_values(result)
-    report = build_report(cfg, metrics, seconds, runner_name)
-    write_report(cfg.corpus.output_dir, report)
+    checks = run_checks(metrics, cfg.max_reject_fraction)
+    try:
+        commit(staging, cfg.corpus.output_dir, OUTPUT_NAMES)
+        report = finish_run(cfg, metrics, seconds, runner_name, started_at, checks.status)
+        report.update(checks.sections)
+        write_report(cfg.corpus.output_dir, report)
+        if checks.ok:
+            write_success(cfg.corpus.output_dir, checks.status)
+    except Exception:
+        LOG.exception("storysift: the corpus is written but the report could not be")
+        return EXIT_FAILED
     print(summary_table(metrics, seconds, cfg.corpus.output_dir))
-    return EXIT_OK
+    for problem in checks.problems:
+        LOG.error("storysift: %s", problem)
+    return {"bad-input": EXIT_BAD_INPUT, "unbalanced": EXIT_UNBALANCED}.get(checks.failure, EXIT_OK)
 
 
 def main() -> None:

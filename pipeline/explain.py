@@ -78,6 +78,8 @@ def run_explain(argv: Sequence[str]) -> int:
     if not Path(args.file).is_file():
         print(f"storysift explain: error: no such file: {args.file}", file=sys.stderr)
         return 2
-    for line in explain_file(args.file, args.text_field, args.record, SplitConfig(topic_penalty=args.topic_penalty)):
+    for line in explain_file(
+        args.file, args.text_field, args.record, SplitConfig(topic_penalty=args.topic_penalty)
+    ):
         print(line)
     return 0

@@ -18,11 +18,10 @@ class OfflineDirectRunner(DirectRunner):
     """DirectRunner that never attempts PrismRunner (and so never downloads anything)."""
 
     def run_pipeline(self, pipeline, options):
+        from apache_beam.options.pipeline_options import StandardOptions
         from apache_beam.portability.api import beam_provision_api_pb2
         from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
-
-        from apache_beam.options.pipeline_options import StandardOptions
 
         if options.view_as(StandardOptions).streaming:  # the FnApiRunner is batch-only
             return BundleBasedDirectRunner().run_pipeline(pipeline, options)

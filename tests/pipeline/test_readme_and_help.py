@@ -64,6 +64,9 @@ def test_explain_shows_cues_and_fields() -> None:
 
 def test_explain_missing_file_is_a_usage_error() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "explain", "no/such/file.txt"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "pipeline", "explain", "no/such/file.txt"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.returncode == 2 and "no such file" in proc.stderr
