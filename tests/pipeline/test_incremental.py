@@ -128,3 +128,20 @@ def test_against_must_be_a_comparable_storysift_output(days, tmp_path: Path, cap
     assert cli(tmp_path / "b", inputs, "--against", str(days["out1"]), "--num-perm", "64") == EXIT_USAGE
     assert "--num-perm" in capsys.readouterr().err
     assert cli(days["out1"], inputs, "--against", str(days["out1"]), "--overwrite") == EXIT_USAGE
+
+
+def test_both_nights_load_with_the_corpus_builders_readers(days, tmp_path: Path) -> None:
+    """What a nightly consumer does next: each day's folder loads as it is, with the dataset card
+    (Hugging Face datasets) and with datatrove's JSONL reader, and holds exactly the written records."""
+    datasets = pytest.importorskip("datasets")
+    readers = pytest.importorskip("datatrove.pipeline.readers")
+    for day in ("out1", "out2"):
+        out = days[day]
+        for sub in ("clean", "duplicates"):
+            raw = {r["id"]: r for r in read_folder(out / sub)}
+            ds = datasets.load_dataset(str(out), sub, split="train", cache_dir=str(tmp_path / day / sub))
+            assert sorted(ds["id"]) == sorted(raw)
+            assert all(row["text"] == raw[row["id"]]["text"] for row in ds)
+            docs = list(readers.JsonlReader(str(out / sub), glob_pattern="part-*.jsonl.gz").run())
+            assert sorted(d.id for d in docs) == sorted(raw)
+            assert all(d.metadata["dedup"] == raw[d.id]["dedup"] for d in docs)
