@@ -15,7 +15,10 @@ opens "During …" needs a main clause), and whether the lede restates its words
 A conditional-logit model (weights in resources/deck_model.json, fitted on real articles by
 tools/train_deck_split.py) turns the evidence into a probability per seam. The best seam is
 taken when its probability is high enough; otherwise deck is None and the whole text stays
-in the body: a missing deck is better than a sentence cut in half.
+in the body: a missing deck is better than a sentence cut in half. One decision rule comes
+before the model: a seam may not cut a person's titled name ("…a poor midterm showing |
+Philippine President Ferdinand Marcos Jr") unless the words at the seam give evidence of a
+break (run_break_supported); word statistics counted on one outlet know too few names for that.
 """
 
 from __future__ import annotations
@@ -413,6 +416,48 @@ def descriptor_length(words: Sequence[str], start: int) -> int:
     return k - start if k > start + 1 and k < len(words) and is_upper(words[k]) else 0
 
 
+# Words that stand before a person's name in news copy ("Prime Minister Tony Blair", "Philippine
+# President Ferdinand Marcos Jr"): the capitalised words around such a title are one phrase, the
+# title's modifiers before it and the name after it. Honorifics that take a surname alone
+# ("Mr Blair") are left out: after them the name is already complete.
+PERSON_TITLES = frozenset(
+    "president vice-president president-elect minister prime chancellor secretary senator "
+    "governor king queen prince princess pope general colonel captain sir lord lady dame judge "
+    "mayor premier ambassador commissioner chairman archbishop bishop cardinal sheikh emperor "
+    "speaker".split()
+)
+
+
+def run_break_supported(words: Sequence[str], i: int, stats: WordStats) -> bool:
+    """Whether a seam before words[i] may cut a titled name phrase.
+
+    When a run of capitalised words holding a person title is entered from a plain lower-case
+    word that may itself end the deck ("…a poor midterm showing | Philippine President
+    Ferdinand Marcos Jr yesterday"), the seam goes at the run's start unless something says
+    the run really breaks inside: the word after the seam opens sentences (Punkt) or is likelier
+    to start a sentence than to continue a name, the word before it is likelier to end a
+    sentence than to run on into a capital ("…across Africa | Prime Minister Tony Blair"), or
+    the word repeats ("…for Chancellor | Chancellor Gordon Brown"). Unknown words read as their
+    class, so an unseen name ("Marcos") is no such evidence.
+    """
+    prev, word = words[i - 1], words[i]
+    if not (is_upper(prev) and is_upper(word)):
+        return True
+    start = i - capital_run(words, i - 1, -1)
+    if start < 1 or not core(words[start - 1])[:1].islower() or not is_candidate(words, start):
+        return True  # no seam at the run's start to prefer
+    end = i + capital_run(words, i, 1)
+    if not any(edge_key(words[k]) in PERSON_TITLES for k in range(start, end)):
+        return True
+    before, after = stats.evidence(prev), stats.evidence(word)
+    return (
+        is_sentence_start(core(word))
+        or after.start >= after.after_capital
+        or before.end >= before.capital_next
+        or edge_key(word) == edge_key(prev)
+    )
+
+
 def is_candidate(words: Sequence[str], i: int) -> bool:
     """Whether the lede may start at word i: a capital after a word that can end a deck.
 
@@ -597,9 +642,17 @@ def shipped_deck_model() -> DeckModel:
 
 
 def score_seams(text: str, model: DeckModel | None = None, stats: WordStats | None = None) -> list[Seam]:
-    """Every candidate seam with its probability (softmax over seams and 'no seam')."""
+    """Every candidate seam with its probability (softmax over seams and 'no seam').
+
+    Seams that would cut a titled name without evidence (run_break_supported) are no options:
+    the model weighs word statistics one seam at a time, and news text it was not fitted on
+    ("Ferdinand" is a BBC surname, "showing" never ends a BBC sentence) can outvote the
+    structure of a title phrase. The model is fitted on every candidate; this is a decision rule.
+    """
     model = model or shipped_deck_model()
+    stats = stats or shipped_word_stats()
     tw, candidates = candidate_seams(text, stats)
+    candidates = [(i, f) for i, f in candidates if run_break_supported(tw.words, i, stats)]
     if not candidates:
         return []
     scores = [model.score(f) for _, f in candidates]

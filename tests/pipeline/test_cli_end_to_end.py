@@ -76,11 +76,6 @@ def test_seed_page_exactly(sample_run: Path) -> None:
             assert r["deck"] == g["deck"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known miss (issue 2/3): the seam model, fitted on BBC text, reads 'Philippine President "
-    "Ferdinand' as the deck's end; 'showing' never ends a sentence in its training text",
-)
 def test_seed_no_excuses_deck(sample_run: Path) -> None:
     (teaser,) = [r for r in stories_of(sample_run) if r["kicker"] == "NO EXCUSES"]
     assert teaser["deck"].endswith("after a poor midterm showing")
