@@ -23,7 +23,7 @@ of turning the same corpus into a deduplicated one; docs/s counts dumps for (a) 
 for (b)/(c).
 
 Then "the MinHash signature stage alone", in this process on the largest set's gold stories:
-storysift's pure functions (transforms/deduplicate.py: shingle_list + shingle_hashes +
+storysift's pure functions (transforms/deduplicate.py: shingle_list + shingle_hash_arrays +
 minhash_signature, the signature part of compute_sketch; and compute_sketch whole) against rensa
 (RMinHash per story, and its bulk matrix call) and datasketch's MinHash.bulk; interleaved
 repetitions, best of --reps.
@@ -234,14 +234,16 @@ def signature_stage(texts: list[str], reps: int) -> dict:
     template = dd.minhash_template(num_perm, seed)
     shingled = [dd.shingle_list(t, n) for t in texts]
 
+    # The signature part of compute_sketch as the pipeline runs it: distinct shingles hashed in one
+    # batch (shingle_hash_arrays: sha1 each, digests read by numpy), then the permutations.
     def ours_signature():
         for t in texts:
-            unique = dict.fromkeys(dd.shingle_list(t, n))
-            dd.minhash_signature([dd.shingle_hashes(s)[0] for s in unique], template)
+            h32, _ = dd.shingle_hash_arrays(list(dict.fromkeys(dd.shingle_list(t, n))))
+            dd.minhash_signature(h32, template)
 
     def ours_signature_preshingled():
         for sh in shingled:
-            dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
+            dd.minhash_signature(dd.shingle_hash_arrays(list(dict.fromkeys(sh)))[0], template)
 
     stories = [
         Story(id=f"{i:08x}", uri="u", record=0, start=0, end=len(t), text=t, kind="article",
@@ -281,7 +283,7 @@ def signature_stage(texts: list[str], reps: int) -> dict:
         MinHash.bulk([[s.encode("utf-8") for s in dd.shingle_list(t, n)] for t in texts], num_perm=num_perm)
 
     ways = {
-        "storysift signature (shingle_list + shingle_hashes + minhash_signature)": ours_signature,
+        "storysift signature (shingle_list + shingle_hash_arrays + minhash_signature)": ours_signature,
         "storysift compute_sketch (signature + text hash + containment sample)": ours_compute_sketch,
         "rensa RMinHash per story (same shingle_list)": rensa_per_story,
         "rensa digest_matrix_from_token_sets (bulk)": rensa_bulk,
@@ -302,8 +304,9 @@ def signature_stage(texts: list[str], reps: int) -> dict:
     # Agreement: our signature equals datasketch's MinHash of the same shingles (the contract).
     sample = texts[:50]
     agree = all(
-        dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
+        dd.minhash_signature(dd.shingle_hash_arrays(list(dict.fromkeys(sh)))[0], template)
         == _datasketch_signature(MinHash, sh, num_perm, seed)
+        == dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
         for sh in (dd.shingle_list(t, n) for t in sample)
         if sh
     )

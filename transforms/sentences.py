@@ -12,9 +12,10 @@ import functools
 import importlib.resources
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nltk.tokenize.punkt import PunktLanguageVars, PunktParameters, PunktSentenceTokenizer, PunktToken
+if TYPE_CHECKING:  # nltk is imported on first use (see _punkt_classes): importing it takes seconds
+    from nltk.tokenize.punkt import PunktLanguageVars, PunktParameters, PunktSentenceTokenizer
 
 RESOURCE_PACKAGE = "transforms.resources"
 RESOURCE_NAME = "punkt_english.json"
@@ -67,6 +68,8 @@ class _Flags(dict):
 
 def parameters_from_json(doc: dict[str, Any]) -> PunktParameters:
     """Punkt parameters from the JSON document written by tools/train_punkt.py (immutable sets)."""
+    from nltk.tokenize.punkt import PunktParameters
+
     params = PunktParameters()
     params.abbrev_types = frozenset(doc["abbrev_types"])
     params.collocations = frozenset((a, b) for a, b in doc["collocations"])
@@ -82,26 +85,87 @@ def load_punkt_parameters() -> PunktParameters:
     return parameters_from_json(json.loads(resource.read_text(encoding="utf-8")))
 
 
-class NewsPunktTokenizer(PunktSentenceTokenizer):
-    """Punkt plus one rule: a run of dotted letters ("P.J.", "U.S.") is an abbreviation.
+@functools.cache
+def _punkt_classes() -> tuple[type, type, type]:
+    """(NewsPunktTokenizer, _LangVars, _Token), built on first use.
 
-    Plain Punkt only treats single-letter initials ("J.") that way, so "spokesman P.J. Crowley" would
-    split after "P.J.". As for any abbreviation, Punkt still breaks after it when the next word is a
-    clear sentence start ("...talks with the U.S. The envoy ..."). Hooks nltk's first-pass
-    annotation (a private method, stable across nltk 3.9-3.10; the tests pin the behaviour).
+    nltk's package import pulls in most of nltk and scipy.stats (seconds per process); the
+    pipeline's main process, which only builds the graph, never needs it, and a worker pays it
+    once, when it first splits sentences.
     """
+    from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, PunktToken
 
-    def _first_pass_annotation(self, aug_tok: PunktToken) -> None:
-        super()._first_pass_annotation(aug_tok)
-        if aug_tok.sentbreak and _DOTTED_LETTERS.match(aug_tok.tok.split("-")[-1]):
-            aug_tok.sentbreak = False
-            aug_tok.abbr = True
+    class NewsPunktTokenizer(PunktSentenceTokenizer):
+        """Punkt plus one rule: a run of dotted letters ("P.J.", "U.S.") is an abbreviation.
+
+        Plain Punkt only treats single-letter initials ("J.") that way, so "spokesman P.J. Crowley" would
+        split after "P.J.". As for any abbreviation, Punkt still breaks after it when the next word is a
+        clear sentence start ("...talks with the U.S. The envoy ..."). Hooks nltk's first-pass
+        annotation (a private method, stable across nltk 3.9-3.10; the tests pin the behaviour).
+        """
+
+        def _first_pass_annotation(self, aug_tok: PunktToken) -> None:
+            super()._first_pass_annotation(aug_tok)
+            if aug_tok.sentbreak and _DOTTED_LETTERS.match(aug_tok.tok.split("-")[-1]):
+                aug_tok.sentbreak = False
+                aug_tok.abbr = True
+
+    class _LangVars(PunktLanguageVars):
+        """Punkt's language variables with its fixed patterns compiled by the stdlib `re`.
+
+        nltk 3.10 runs every regex through the third-party `regex` engine under a timeout (a ReDoS
+        backstop for caller-supplied patterns), which makes Punkt about 3x slower; Punkt's own patterns
+        are fixed and linear, and the stdlib engine finds the same matches (the dev set splits byte for byte
+        the same). Same pattern texts and flags as nltk's.
+        """
+
+        re_boundary_realignment = re.compile(PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE)
+
+        def _word_tokenizer_re(self):
+            try:
+                return self._re_word_tokenizer
+            except AttributeError:
+                fields = {
+                    "NonWord": self._re_non_word_chars,
+                    "MultiChar": self._re_multi_char_punct,
+                    "WordStart": self._re_word_start,
+                }
+                self._re_word_tokenizer = re.compile(
+                    self._word_tokenize_fmt % fields, re.UNICODE | re.VERBOSE
+                )
+                return self._re_word_tokenizer
+
+        def period_context_re(self):
+            try:
+                return self._re_period_context
+            except AttributeError:
+                fields = {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars}
+                self._re_period_context = re.compile(
+                    self._period_context_fmt % fields, re.UNICODE | re.VERBOSE
+                )
+                return self._re_period_context
+
+    class _Token(PunktToken):
+        """PunktToken with its patterns compiled by the stdlib `re` (see `_LangVars`)."""
+
+        _RE_ELLIPSIS = re.compile(r"\.\.+$")
+        _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
+        _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
+        _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
+        _RE_NON_PUNCT = re.compile(r"[^\W\d]", re.UNICODE)
+
+        @property
+        def is_non_punct(self):
+            return self._RE_NON_PUNCT.search(self.type)
+
+    return NewsPunktTokenizer, _LangVars, _Token
 
 
 @functools.cache
 def sentence_tokenizer() -> PunktSentenceTokenizer:
     """The shared sentence tokenizer built on the shipped parameters (cached per process)."""
-    return NewsPunktTokenizer(load_punkt_parameters(), lang_vars=_lang_vars(), token_cls=_Token)
+    news_tokenizer, _, token = _punkt_classes()
+    return news_tokenizer(load_punkt_parameters(), lang_vars=_lang_vars(), token_cls=token)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -123,6 +187,32 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         else:
             spans.append((start, end))
     return spans
+
+
+def has_break_candidate(text: str) -> bool:
+    """Whether Punkt could break `text` anywhere: a . ? ! followed by punctuation or a next token.
+
+    Without such a place (most one-sentence paragraphs: their only full stop ends the text)
+    `sentence_spans` returns the whole text as one sentence, so callers that only count
+    sentences can skip running Punkt.
+    """
+    return _lang_vars().period_context_re().search(text) is not None
+
+
+def several_sentences(text: str) -> bool:
+    """len(sentence_spans(text)) > 1, found lazily: Punkt stops once a second sentence starts."""
+    if not has_break_candidate(text):
+        return False
+    count = 0
+    for start, end in sentence_tokenizer().span_tokenize(text):
+        sentence = text[start:end]
+        start, end = start + len(sentence) - len(sentence.lstrip()), start + len(sentence.rstrip())
+        if start >= end or (count and _continues_sentence(text[start:end])):
+            continue  # as in sentence_spans: skipped, or joined to the sentence before
+        count += 1
+        if count > 1:
+            return True
+    return False
 
 
 def _continues_sentence(sentence: str) -> bool:
@@ -169,55 +259,9 @@ def ends_sentence(text: str) -> bool:
     return True
 
 
-class _LangVars(PunktLanguageVars):
-    """Punkt's language variables with its fixed patterns compiled by the stdlib `re`.
-
-    nltk 3.10 runs every regex through the third-party `regex` engine under a timeout (a ReDoS
-    backstop for caller-supplied patterns), which makes Punkt about 3x slower; Punkt's own patterns
-    are fixed and linear, and the stdlib engine finds the same matches (the dev set splits byte for byte
-    the same). Same pattern texts and flags as nltk's.
-    """
-
-    re_boundary_realignment = re.compile(PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE)
-
-    def _word_tokenizer_re(self):
-        try:
-            return self._re_word_tokenizer
-        except AttributeError:
-            fields = {
-                "NonWord": self._re_non_word_chars,
-                "MultiChar": self._re_multi_char_punct,
-                "WordStart": self._re_word_start,
-            }
-            self._re_word_tokenizer = re.compile(self._word_tokenize_fmt % fields, re.UNICODE | re.VERBOSE)
-            return self._re_word_tokenizer
-
-    def period_context_re(self):
-        try:
-            return self._re_period_context
-        except AttributeError:
-            fields = {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars}
-            self._re_period_context = re.compile(self._period_context_fmt % fields, re.UNICODE | re.VERBOSE)
-            return self._re_period_context
-
-
-class _Token(PunktToken):
-    """PunktToken with its patterns compiled by the stdlib `re` (see `_LangVars`)."""
-
-    _RE_ELLIPSIS = re.compile(r"\.\.+$")
-    _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
-    _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
-    _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
-    _RE_NON_PUNCT = re.compile(r"[^\W\d]", re.UNICODE)
-
-    @property
-    def is_non_punct(self):
-        return self._RE_NON_PUNCT.search(self.type)
-
-
 @functools.cache
 def _lang_vars() -> PunktLanguageVars:
-    return _LangVars()
+    return _punkt_classes()[1]()
 
 
 def is_sentence_start(word: str) -> bool | None:
