@@ -118,12 +118,42 @@ def classify_line(text: str, repeated: frozenset[str] = frozenset()) -> str:
 
 
 def is_truncated_prose(text: str) -> bool:
-    """A long line that stops mid-sentence (a teaser lede, or an article cut off)."""
+    """A long line that stops mid-sentence (a teaser lede, or an article cut off).
+
+    Not one: a line ending in a colon (it introduces the list or quote under it), and a
+    paragraph whose finished last sentence is followed by a run-in subheading in capitals
+    ("... on PS2. THE LEGEND OF ZELDA": the next paragraph is that section of the article).
+    """
     return (
         line_cues.word_count(text) >= MIN_TRUNCATED_WORDS
         and not line_cues.ends_sentence_simple(text)
         and not text.startswith(_BULLET_START)
+        and not text.rstrip().endswith(":")
+        and run_in_heading(text) is None
     )
+
+
+# The end of a sentence inside a line: terminal punctuation, closing quotes/brackets, a space.
+_SENTENCE_END_RE = re.compile(r"[.!?][\"'”’)\]]*\s+(?=\S)")
+MIN_HEADING_WORDS = 2
+MIN_HEADING_LETTERS = 4
+
+
+def run_in_heading(text: str) -> str | None:
+    """The subheading in capitals that ends a paragraph after a finished sentence, else None.
+
+    Scraped articles often glue a section heading to the paragraph above it. A cut-off lede
+    stops inside ordinary prose, so its tail after the last sentence end holds lower case.
+    """
+    ends = list(_SENTENCE_END_RE.finditer(text))
+    if not ends:
+        return None
+    tail = text[ends[-1].end() :].rstrip()
+    if any(c.islower() for c in tail) or len(tail.split()) < MIN_HEADING_WORDS:
+        return None
+    if sum(c.isalpha() for c in tail) < MIN_HEADING_LETTERS:
+        return None
+    return tail
 
 
 def continues_sentence(text: str) -> bool:

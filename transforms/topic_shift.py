@@ -7,7 +7,9 @@ the next paragraph's names and terms are, whether it opens like a news lede (one
 sentence, no pronoun or connective carried over, prose rather than a list) — and a small
 logistic model turns them into P(boundary). A dynamic programme then picks the
 boundaries together with a prior on article length, so a run is neither cut into
-implausibly short pieces nor left as one implausibly long article.
+implausibly short pieces nor left as one implausibly long article. Each piece it finds is
+then scored again as a run of its own, as the model was fitted: a short article between two
+others, whose context windows reached into both neighbours, is found on the second look.
 
 The model's weights, its decision threshold and the length prior are fitted on real
 articles pasted back to back (tools/train_topic_shift.py) and ship as plain JSON.
@@ -19,9 +21,10 @@ import functools
 import itertools
 import json
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -53,29 +56,50 @@ def _stem(word: str) -> str:
     return _stemmer().stem(word)
 
 
+@functools.lru_cache(maxsize=65536)
+def _term(token: str) -> str | None:
+    """The content term of one raw token (its lower-cased stem), None for a stop word.
+
+    Cached per raw token: content_terms runs on every paragraph and on every word of a deck
+    candidate, and the same tokens recur (a pure function: the cache never changes a result).
+    """
+    word = token.lower()
+    return None if word in _stopwords() else _stem(word)
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased content words of a paragraph (stop words and numbers removed)."""
-    stop = _stopwords()
-    return [_stem(w) for w in (t.lower() for t in _TOKEN_RE.findall(text)) if w not in stop]
+    return [t for t in map(_term, _TOKEN_RE.findall(text)) if t is not None]
+
+
+# math.log(f + 1) for the small counts segment costs meet (the same floats, without a call each).
+_LOG_F1 = tuple(math.log(f + 1) for f in range(4096))
+
+
+def _cost(freqs: Iterable[int], n_tokens: int, vocab: int) -> float:
+    """segment_cost over the counts themselves, in their order (so the float sum is the same)."""
+    if n_tokens == 0:
+        return 0.0
+    denom = math.log(n_tokens + vocab)
+    table, size = _LOG_F1, len(_LOG_F1)
+    return sum([f * (denom - (table[f] if f < size else math.log(f + 1))) for f in freqs])
 
 
 def segment_cost(counts: Counter, n_tokens: int, vocab: int) -> float:
     """-log P(words | segment model) with Laplace smoothing over the run's vocabulary."""
-    if n_tokens == 0:
-        return 0.0
-    denom = math.log(n_tokens + vocab)
-    return sum(f * (denom - math.log(f + 1)) for f in counts.values())
+    return _cost(counts.values(), n_tokens, vocab)
 
 
 def boundary_gain(paragraphs: Sequence[Sequence[str]], at: int) -> float:
     """How many nats a boundary before paragraph `at` saves against none (for `explain`)."""
-    vocab = len({t for p in paragraphs for t in p}) or 1
-    whole = Counter(t for p in paragraphs for t in p)
-    left = Counter(t for p in paragraphs[:at] for t in p)
-    right = whole - left
+    whole = Counter(itertools.chain.from_iterable(paragraphs))
+    left = Counter(itertools.chain.from_iterable(paragraphs[:at]))
+    vocab = len(whole) or 1
+    # whole - left, as Counter.__sub__ builds it (whole's order, positive counts only), values only
+    right = [d for d in map(operator.sub, whole.values(), map(left.get, whole, itertools.repeat(0))) if d > 0]
     n_all, n_left = sum(whole.values()), sum(left.values())
-    return segment_cost(whole, n_all, vocab) - (
-        segment_cost(left, n_left, vocab) + segment_cost(right, n_all - n_left, vocab)
+    return _cost(whole.values(), n_all, vocab) - (
+        _cost(left.values(), n_left, vocab) + _cost(right, n_all - n_left, vocab)
     )
 
 
@@ -120,10 +144,13 @@ FEATURES = (
 def _cosine(a: Counter, b: Counter) -> float:
     if not a or not b:
         return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    # integer sums (exact in any order), taken in C
+    dot = sum(map(operator.mul, a.values(), map(b.get, a, itertools.repeat(0))))
     if not dot:
         return 0.0
-    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return dot / math.sqrt(
+        sum(map(operator.mul, a.values(), a.values())) * sum(map(operator.mul, b.values(), b.values()))
+    )
 
 
 def _names(text: str) -> set[str]:
@@ -132,9 +159,18 @@ def _names(text: str) -> set[str]:
 
 def _sentences(text: str) -> int:
     """Number of sentences, by the shipped Punkt model (initials like "J.R." do not end one)."""
-    from transforms.sentences import sentence_spans
+    from transforms.sentences import has_break_candidate, sentence_spans
 
+    if not has_break_candidate(text):  # no place Punkt could break: one sentence, no need to run it
+        return 1
     return max(1, len(sentence_spans(text)))
+
+
+def _one_sentence(text: str) -> bool:
+    """_sentences(text) == 1, without running Punkt past the second sentence."""
+    from transforms.sentences import several_sentences
+
+    return not several_sentences(text)
 
 
 def _lowercase_share(text: str) -> float:
@@ -148,14 +184,6 @@ def _first_word(text: str) -> str:
     return words[0].lower().strip(_OPENING_QUOTES + ",;:") if words else ""
 
 
-def _bag_sum(bags: Sequence[Counter]) -> Counter:
-    """sum(bags, Counter()) without a new Counter per addition (same keys, order and counts)."""
-    total: Counter = Counter()
-    for bag in bags:
-        total.update(bag)
-    return total
-
-
 def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = None) -> list[list[float]]:
     """One feature vector (in FEATURES order) for each gap before paragraph i, i = 1..n-1."""
     n = len(texts)
@@ -165,14 +193,16 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
     window = 3
     sims = []
     for i in range(1, n):
-        left = _bag_sum(bags[max(0, i - window) : i])
-        right = _bag_sum(bags[i : min(n, i + window)])
+        # the window's term counts, counted in C (the same keys, order and counts as adding
+        # the paragraphs' Counters one by one)
+        left = Counter(itertools.chain.from_iterable(terms[max(0, i - window) : i]))
+        right = Counter(itertools.chain.from_iterable(terms[i : min(n, i + window)]))
         sims.append(_cosine(left, right))
     left_peaks = list(itertools.accumulate(sims, max))
     right_peaks = list(itertools.accumulate(reversed(sims), max))[::-1]
     names = [_names(t) for t in texts]
     lower_texts = [t.lower() for t in texts]
-    one_sentence = [1.0 if _sentences(t) == 1 else 0.0 for t in texts] if n > 1 else []  # Punkt once each
+    one_sentence = [1.0 if _one_sentence(t) else 0.0 for t in texts] if n > 1 else []  # Punkt once each
     rows: list[list[float]] = []
     for i in range(1, n):
         k = i - 1
@@ -181,7 +211,7 @@ def gap_features(texts: Sequence[str], terms: Sequence[Sequence[str]] | None = N
         right_peak = right_peaks[k]  # max(sims[k:])
         depth = (left_peak - s) + (right_peak - s)
         lo, hi = max(0, i - 6), min(n, i + 6)
-        local = [list(terms[j]) for j in range(lo, hi)]
+        local = terms[lo:hi]
         tokens = sum(len(x) for x in local) or 1
         gain = boundary_gain(local, i - lo) / tokens
         seen_before = " ".join(lower_texts[max(0, i - 8) : i])
@@ -277,7 +307,8 @@ def scored_boundaries(
 ) -> list[tuple[int, float]]:
     """(index, probability) of topic boundaries in a run of paragraphs.
 
-    `penalty` shifts the model's decision threshold (5 points of probability per unit away
+    The decoder's pieces are decoded once more each on its own (new boundaries only: see
+    below). `penalty` shifts the model's decision threshold (5 points of probability per unit away
     from the default), so a user can ask for fewer or more splits.
     """
     if len(texts) < 2:
@@ -291,7 +322,20 @@ def scored_boundaries(
             (i, p) for i, p in enumerate(probs, start=1) if (allowed is None or allowed[i]) and p >= threshold
         ]
     cuts = decode_segments(probs, allowed, model.length_logprior, threshold)
-    return [(i, probs[i - 1]) for i in cuts]
+    scored = {i: probs[i - 1] for i in cuts}
+    # Each piece is then looked at again as a run of its own, as the model was fitted: the
+    # cohesion windows and name novelty of a gap near a boundary reached across it into the
+    # neighbouring article (a short article between two others shares their words), and do not
+    # any more. This only adds boundaries, and none to a run left whole.
+    if cuts:
+        for lo, hi in itertools.pairwise([0, *cuts, len(texts)]):
+            if hi - lo < 2:
+                continue
+            piece_allowed = None if allowed is None else [True, *allowed[lo + 1 : hi]]
+            piece_probs = gap_probabilities(texts[lo:hi], model)
+            for c in decode_segments(piece_probs, piece_allowed, model.length_logprior, threshold):
+                scored[lo + c] = piece_probs[c - 1]
+    return sorted(scored.items())
 
 
 def _logit(p: float) -> float:

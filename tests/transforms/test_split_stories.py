@@ -16,6 +16,8 @@ from transforms.split_stories import (
     SplitConfig,
     SplitStories,
     drafts_from_split,
+    is_truncated_prose,
+    run_in_heading,
     split_text,
     text_lines,
 )
@@ -199,3 +201,88 @@ def test_a_lower_case_line_continues_the_sentence_above() -> None:
         [NK, cut, "edged out Russia's runner to win the women's 60m hurdles in a new record time."]
     )
     assert len(split_text(text).stories) == 1
+
+
+# A long paragraph that introduces a list, the list, and the rest of the same article.
+BAN_TITLE = "Government unveils smoking ban plan"
+BAN_LEDE = (
+    "The government has unveiled plans to ban smoking in most enclosed public places in England "
+    "by the end of 2008, in a move health campaigners said did not go far enough."
+)
+BAN_LIST_INTRO = (
+    "Health Secretary John Reid said the proposals, which will be considered by parliament before "
+    "Christmas, would protect workers from second-hand smoke. Main points of the smoking ban plan:"
+)
+BAN_LIST = [
+    "- A ban on smoking in all enclosed public places and workplaces",
+    "- Pubs that do not serve food to be exempt from the ban",
+    "- Smoking in the bar area of restaurants to be banned",
+]
+BAN_CLOSE = (
+    "Campaigners said the exemptions from the smoking ban would leave thousands of bar workers "
+    "exposed, and that the poorest areas, where fewer pubs serve food, would gain least."
+)
+BAN_ARTICLE = "\n".join([BAN_TITLE, BAN_LEDE, BAN_LIST_INTRO, *BAN_LIST, BAN_CLOSE])
+NO_TOPIC = SplitConfig(use_topic_shift=False)
+
+
+def test_a_line_ending_in_a_colon_introduces_what_follows_and_does_not_end_the_story() -> None:
+    assert not is_truncated_prose(BAN_LIST_INTRO)
+    assert len(split_text(BAN_ARTICLE, NO_TOPIC).stories) == 1
+    assert len(split_text(BAN_ARTICLE).stories) == 1
+    said = "The minister told reporters outside parliament on Tuesday afternoon what she wanted:"
+    text = "\n".join([NK, said, "“We will not accept a deal that leaves the sanctions in place,” she said."])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+
+
+def test_a_run_in_heading_after_a_finished_sentence_does_not_end_the_story() -> None:
+    heading = NK2[:-1] + " and with the aid it was promised. THE NEXT ROUND OF TALKS"
+    assert run_in_heading(heading) == "THE NEXT ROUND OF TALKS"
+    assert not is_truncated_prose(heading)
+    text = "\n".join([NK, heading, "The envoy will meet officials in Washington for three days of talks."])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+
+
+def test_a_lede_cut_mid_sentence_still_ends_its_story() -> None:
+    # Lower case after the last full stop, a single capitalised word, or no sentence end at
+    # all: the line stops inside prose, and the next line opens a new story.
+    for cut in (
+        NK + " The envoy said the first meeting would",
+        NK + " The envoy would first meet officials from the UN",
+        NK + " Talks at the UN are set for March. OFFICIALS",
+        "A top North Korean nuclear envoy is set to visit the US next month for rare bilateral talks with",
+    ):
+        assert run_in_heading(cut) is None and is_truncated_prose(cut), cut
+        result = split_text("\n".join([cut, NK2]), NO_TOPIC)
+        assert result.cues == ("start", CUE_TRUNCATION), cut
+
+
+def test_an_article_with_a_list_stays_whole_so_its_teaser_is_dropped_into_its_cluster() -> None:
+    """Split + parse + dedup: the article cut in two at its list once left the teaser a
+    duplicate of the truncated first half, and the full article in no cluster with it."""
+    import apache_beam as beam
+
+    from transforms.deduplicate import Deduplicate
+    from transforms.parse_teasers import ParseTeasers
+
+    teaser = "HEALTH: " + BAN_LEDE + " " + BAN_LIST_INTRO.split(" would ")[0]
+    dumps = [Dump("mem://a.txt", 0, BAN_ARTICLE), Dump("mem://b.txt", 0, teaser)]
+    with offline_test_pipeline() as p:
+        drafts, _ = p | beam.Create(dumps) | SplitStories()
+        stories, _ = drafts | ParseTeasers()
+        out = stories | Deduplicate()
+
+        def check(found):
+            assert sorted(s.uri for s in found) == ["mem://a.txt", "mem://b.txt"]  # the article is one story
+            article, teaser_story = sorted(found, key=lambda s: s.uri)
+            assert (article.start, article.end, article.kind, article.truncated) == (
+                0,
+                len(BAN_ARTICLE),
+                "article",
+                False,
+            )
+            assert article.duplicate_of is None
+            assert teaser_story.kind == "teaser"
+            assert (teaser_story.duplicate_of, teaser_story.cluster) == (article.id, article.cluster)
+
+        assert_that(out, check)

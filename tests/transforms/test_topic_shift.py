@@ -7,9 +7,11 @@ import math
 from tests.conftest import SAMPLES
 from transforms.topic_shift import (
     FEATURES,
+    GapModel,
     content_terms,
     decode_segments,
     gap_features,
+    gap_probabilities,
     scored_boundaries,
     shipped_gap_model,
 )
@@ -59,3 +61,26 @@ def test_decoder_prefers_plausible_lengths() -> None:
     # leave a single paragraph on its own between two others.
     short_unlikely = [math.log(1e-6)] + [math.log(1 / 40)] * 39
     assert decode_segments([0.1, 0.9, 0.6, 0.1], None, short_unlikely, 0.5) == [2]
+
+
+def position_model() -> GapModel:
+    """A stub model: P(boundary) = sigmoid(1.5 - log(1 + position in the run)), flat length prior.
+
+    Above 0.5 for the first two gaps of a run, below it from the third on: what it says of a
+    gap depends on where the run it is scored in starts.
+    """
+    weights = [1.5 if f == "bias" else -1.0 if f == "log_position" else 0.0 for f in FEATURES]
+    return GapModel(tuple(weights), (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), 0.5, (0.0,) * 40)
+
+
+def test_each_piece_is_decoded_again_as_a_run_of_its_own() -> None:
+    texts = [f"Paragraph {i} of the run." for i in range(6)]
+    model = position_model()
+    allowed = [True, False, True, False, True, False]
+    # In the whole run only the gap before paragraph 2 passes (position 2: p = 0.60; position
+    # 4: p = 0.47); in the piece from paragraph 2 on, paragraph 4 is at position 2 again.
+    assert [round(p, 2) for p in gap_probabilities(texts, model)] == [0.69, 0.6, 0.53, 0.47, 0.43]
+    assert [(c, round(p, 2)) for c, p in scored_boundaries(texts, allowed, model)] == [(2, 0.6), (4, 0.6)]
+    # The second look obeys the forbidden gaps and adds nothing where the first found nothing.
+    assert [c for c, _ in scored_boundaries(texts, [True, False, True, False, False, False], model)] == [2]
+    assert scored_boundaries(texts, [True, False, False, False, True, False], model) == []
