@@ -21,6 +21,7 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import fields, replace
@@ -121,26 +122,24 @@ def perturb(stories: list[Story], gold: dict[str, dict], seed: int) -> tuple[lis
 def run_dedup(
     stories: list[Story], config: DedupConfig, workers: int = 1, runner: str = "direct"
 ) -> tuple[list[Story], dict]:
+    """The product's Deduplicate over `stories`: (the stories it emits, its storysift metrics)."""
     out: list[Story] = []
     mode = "multi_processing" if workers > 1 else "in_memory"
     options = PipelineOptions(flags=[], direct_num_workers=workers, direct_running_mode=mode)
     p = beam.Pipeline(runner=make_runner(runner), options=options)
     deduped = p | beam.Create(stories, reshuffle=False) | Deduplicate(config)
     # Written to a temp folder, then read back (works with any runner and worker count).
-    tmp = Path("/tmp/dedup_quality_out")
-    tmp.mkdir(exist_ok=True)
-    for f in tmp.glob("part*"):
-        f.unlink()
-    _ = (
-        deduped
-        | beam.Map(lambda s: json.dumps({f.name: getattr(s, f.name) for f in fields(s)}))
-        | beam.io.WriteToText(str(tmp / "part"))
-    )
-    result = p.run()
-    result.wait_until_finish()
-    for f in sorted(tmp.glob("part*")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            out.append(Story(**json.loads(line)))
+    with tempfile.TemporaryDirectory(prefix="storysift-dedup-") as tmp:
+        _ = (
+            deduped
+            | beam.Map(lambda s: json.dumps({f.name: getattr(s, f.name) for f in fields(s)}))
+            | beam.io.WriteToText(str(Path(tmp) / "part"))
+        )
+        result = p.run()
+        result.wait_until_finish()
+        for f in sorted(Path(tmp).glob("part*")):
+            for line in f.read_text(encoding="utf-8").splitlines():
+                out.append(Story(**json.loads(line)))
     metrics = {}
     for c in result.metrics().query()["counters"]:
         if c.key.metric.namespace == counters.NAMESPACE:
@@ -153,6 +152,21 @@ def run_dedup(
         count, total = sum(r.count for r in parts), sum(r.sum for r in parts)
         metrics[name] = {"count": count, "max": max(r.max for r in parts), "mean": round(total / count, 3)}
     return out, metrics
+
+
+def add_dedup_options(parser: argparse.ArgumentParser) -> None:
+    """One --option per tunable DedupConfig field, defaulting as the CLI's local runner does."""
+    for f in _tunable_fields():
+        default = "dict" if f.name == "side_inputs" else f.default
+        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=default)
+
+
+def dedup_config_from(args: argparse.Namespace) -> DedupConfig:
+    return DedupConfig(**{f.name: getattr(args, f.name) for f in _tunable_fields()})
+
+
+def _tunable_fields():
+    return [f for f in fields(DedupConfig) if isinstance(f.default, (int, float, str))]
 
 
 def pairs(n: int) -> int:
@@ -211,12 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runner", choices=("direct", "fnapi"), default="direct")
     parser.add_argument("--perturb", type=int, default=None, metavar="SEED", help="add segmentation noise")
-    tunable = [f for f in fields(DedupConfig) if isinstance(f.default, (int, float, str))]
-    for f in tunable:
-        default = "dict" if f.name == "side_inputs" else f.default  # as the CLI's local runner
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=default)
+    add_dedup_options(parser)
     args = parser.parse_args(argv)
-    config = DedupConfig(**{f.name: getattr(args, f.name) for f in tunable})
+    config = dedup_config_from(args)
     print("config:", config)
     for path in args.gold:
         stories, gold = load_gold(path)

@@ -31,17 +31,15 @@ import re
 import sys
 import time
 from collections import defaultdict
-from dataclasses import fields
 from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import apache_beam as beam  # noqa: E402
 
-from pipeline.runners import OfflineDirectRunner  # noqa: E402
-from transforms.deduplicate import DedupConfig, Deduplicate  # noqa: E402
+from benchmarks import dedup_quality  # noqa: E402
+from transforms.deduplicate import DedupConfig  # noqa: E402
 from transforms.records import ARTICLE, Story, story_id  # noqa: E402
 
 POSITIVE, NEGATIVE = 0.8, 0.5
@@ -186,7 +184,7 @@ def true_jaccards(texts: list[str]) -> dict[tuple[int, int], float]:
 
 
 def run_dedup(texts: list[tuple[str, str]], config: DedupConfig) -> dict[str, str]:
-    """id -> cluster, from the product's Deduplicate on the offline DirectRunner."""
+    """name -> cluster, from the product's Deduplicate on the offline DirectRunner."""
     stories = [
         Story(
             id=story_id(name, 0, 0, len(text)),
@@ -203,24 +201,8 @@ def run_dedup(texts: list[tuple[str, str]], config: DedupConfig) -> dict[str, st
         )
         for name, text in texts
     ]
-    tmp = Path("/tmp/near_duplicates_out")
-    tmp.mkdir(exist_ok=True)
-    for f in tmp.glob("part*"):
-        f.unlink()
-    with beam.Pipeline(runner=OfflineDirectRunner()) as p:
-        _ = (
-            p
-            | beam.Create(stories, reshuffle=False)
-            | Deduplicate(config)
-            | beam.Map(lambda s: json.dumps([s.id, s.cluster, s.dedup_reason]))
-            | beam.io.WriteToText(str(tmp / "part"))
-        )
-    clusters = {}
-    for f in sorted(tmp.glob("part*")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            sid, cluster, _ = json.loads(line)
-            clusters[sid] = cluster
-    return {s.uri: clusters[s.id] for s in stories}
+    out, _ = dedup_quality.run_dedup(stories, config)
+    return {s.uri: s.cluster for s in out}
 
 
 def _origin(name: str) -> str:
@@ -266,12 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=float, default=0.6, help="share of articles that get edited copies")
     parser.add_argument("--corpus-seed", type=int, default=1, help="seed of the edited copies")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N articles (0: all)")
-    tunable = [f for f in fields(DedupConfig) if isinstance(f.default, (int, float, str))]
-    for f in tunable:
-        default = "dict" if f.name == "side_inputs" else f.default  # as the CLI's local runner
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=default)
+    dedup_quality.add_dedup_options(parser)
     args = parser.parse_args(argv)
-    config = DedupConfig(**{f.name: getattr(args, f.name) for f in tunable})
+    config = dedup_quality.dedup_config_from(args)
     articles = load_articles(args.articles)
     if args.limit:
         articles = articles[: args.limit]
