@@ -1374,19 +1374,12 @@ class _WriteSignatureShardFn(beam.DoFn):
         self._written = counters.counter(counters.SIGNATURES_WRITTEN)
 
     def process(self, element):
-        from transforms.write_corpus import encode_shard, shard_name
+        from transforms.write_corpus import encode_shard, shard_name, write_file_atomically
 
         index, values = element
         lines = [line for _, line in sorted({v for v in values if v is not None})]
         name = shard_name(index, self._config.signatures_shards, "gzip")
-        path = FileSystems.join(self._config.signatures_dir, name)
-        temp = FileSystems.join(self._config.signatures_dir, f".{name}.tmp")
-        fh = FileSystems.create(temp)
-        try:
-            fh.write(encode_shard(lines, "gzip"))
-        finally:
-            fh.close()
-        FileSystems.rename([temp], [path])
+        path = write_file_atomically(self._config.signatures_dir, name, encode_shard(lines, "gzip"))
         self._written.inc(len(lines))
         yield path
 

@@ -650,7 +650,7 @@ def folder_path(config: CorpusConfig, subdir: str, fmt: str | None = None) -> st
     return FileSystems.join(config.output_dir, *folder_parts(subdir, fmt or config.format))
 
 
-def _write_file(folder: str, name: str, data: bytes) -> str:
+def write_file_atomically(folder: str, name: str, data: bytes) -> str:
     """Write `data` to a temp name in `folder`, then rename it to `name` (never a half-written shard)."""
     path = FileSystems.join(folder, name)
     temp = FileSystems.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
@@ -692,7 +692,7 @@ class _WriteShardFn(beam.DoFn):
         lines = [value[-1] for value in sorted(v for v in values if v is not None)]
         name = shard_name(index, num_shards, self.config.compression, self.config.format)
         data = encode_file(lines, self.subdir, self.config)
-        path = _write_file(folder_path(self.config, self.subdir), name, data)
+        path = write_file_atomically(folder_path(self.config, self.subdir), name, data)
         self.written.inc(len(lines))
         yield (self.subdir, path, len(lines), len(data))
 
@@ -773,7 +773,7 @@ class _WriteStatsFn(beam.DoFn):
 
     def process(self, stats: dict):
         data = (json.dumps(stats, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
-        yield _write_file(self.config.output_dir, STATS_FILE, data)
+        yield write_file_atomically(self.config.output_dir, STATS_FILE, data)
 
 
 def _in_sample(story: Story, sample: list[str]):
