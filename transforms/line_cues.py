@@ -87,12 +87,25 @@ DATELINE = "dateline"
 CREDIT = "credit"
 
 
+MAX_CREDIT_CHARS = 200  # no rule below looks at a longer line
+
+
 def boilerplate_kind(line: str) -> str | None:
     """The kind of non-story line this is (boilerplate, byline, dateline, credit), or None."""
+    # A long paragraph whose only whitespace is single spaces inside it (every other whitespace
+    # character is unprintable) is its own normal form, and longer than any rule takes.
+    if (
+        len(line) > MAX_CREDIT_CHARS
+        and line[0] != " "
+        and line[-1] != " "
+        and "  " not in line
+        and line.isprintable()
+    ):
+        return None
     text = " ".join(line.split())
     if not text:
         return None
-    if _CREDIT_RE.match(text) and (len(text) < 90 or (len(text) <= 200 and ";" in text)):
+    if _CREDIT_RE.match(text) and (len(text) < 90 or (len(text) <= MAX_CREDIT_CHARS and ";" in text)):
         return CREDIT
     if len(text) > 120:
         return None

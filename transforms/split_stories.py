@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from transforms import line_cues, repeated_lines
 from transforms.records import Dump, Line, Rejected, StoryDraft, rejected_from_failure
-from transforms.topic_shift import DEFAULT_PENALTY, content_terms, scored_boundaries
+from transforms.topic_shift import DEFAULT_PENALTY, FeatureMemo, content_terms, scored_boundaries
 
 ROLE_PARAGRAPH = "paragraph"
 ROLE_TITLE = "title"
@@ -289,7 +289,11 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
 
 
 def topic_boundaries(
-    lines: Sequence[TextLine], block: Sequence[int], mixed: bool, penalty: float
+    lines: Sequence[TextLine],
+    block: Sequence[int],
+    mixed: bool,
+    penalty: float,
+    memo: FeatureMemo | None = None,
 ) -> list[tuple[int, float]]:
     """(position in `block`, probability) where a topic shift opens a new story.
 
@@ -315,7 +319,7 @@ def topic_boundaries(
         and not continues_sentence(lines[unit[0]].text)
         for unit in units[1:]
     ]
-    cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty)
+    cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty, memo=memo)
     position = {j: k for k, j in enumerate(block)}
     return [(position[units[c][0]], p) for c, p in cuts]
 
@@ -325,9 +329,16 @@ def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
 
 
 def split_text(
-    text: str, config: SplitConfig = SplitConfig(), repeated: frozenset[str] = frozenset()
+    text: str,
+    config: SplitConfig = SplitConfig(),
+    repeated: frozenset[str] = frozenset(),
+    memo: FeatureMemo | None = None,
 ) -> SplitResult:
-    """Split one dump's text into stories (line indices) and boilerplate lines."""
+    """Split one dump's text into stories (line indices) and boilerplate lines.
+
+    `memo`: the topic model's memo of a DoFn instance, kept from dump to dump (the news repeats
+    paragraphs a lot); the result is the same without it.
+    """
     lines = text_lines(text, repeated)
     titles = find_titles(lines)
     lines = [
@@ -340,7 +351,11 @@ def split_text(
     story_cues: list[str] = []
     story_scores: list[float] = []
     for block, cue in zip(blocks, cues, strict=True):
-        cuts = topic_boundaries(lines, block, mixed, config.topic_penalty) if config.use_topic_shift else []
+        cuts = (
+            topic_boundaries(lines, block, mixed, config.topic_penalty, memo)
+            if config.use_topic_shift
+            else []
+        )
         edges = [0, *(c for c, _ in cuts), len(block)]
         scores = [1.0, *(p for _, p in cuts)]
         for k in range(len(edges) - 1):
@@ -406,11 +421,26 @@ class SplitDumpFn(beam.DoFn):
         self._config = config
         self._stories = counters.counter(counters.DRAFTS)
         self._boilerplate = counters.counter(counters.BOILERPLATE_LINES)
+        self._memo: FeatureMemo | None = None
+        self._keys_seen: tuple[object, frozenset[str]] = ((), frozenset())
+
+    def setup(self):
+        self._memo = FeatureMemo()
+
+    def _repeated(self, repeated_keys) -> frozenset[str]:
+        """The side input as a frozenset, built once per side-input object (not once per dump)."""
+        if isinstance(repeated_keys, frozenset):
+            return repeated_keys
+        seen, keys = self._keys_seen
+        if repeated_keys is not seen:
+            keys = frozenset(repeated_keys)
+            self._keys_seen = (repeated_keys, keys)  # holds the object, so `is` stays meaningful
+        return keys
 
     def process(self, dump: Dump, repeated_keys=()):
-        if repeated_keys and not isinstance(repeated_keys, frozenset):
-            repeated_keys = frozenset(repeated_keys)
-        result = split_text(dump.text, self._config, repeated_keys or frozenset())
+        if self._memo is None:  # a runner that skipped setup()
+            self._memo = FeatureMemo()
+        result = split_text(dump.text, self._config, self._repeated(repeated_keys), memo=self._memo)
         for item in drafts_from_split(dump, result):
             if isinstance(item, Rejected):
                 self._boilerplate.inc()

@@ -136,3 +136,18 @@ def test_cues_are_linear_on_hostile_lines(line: str) -> None:
     line_cues.looks_like_title(line)
     # Generous bound: a backtracking pattern would take minutes, not a second.
     assert time.perf_counter() - started < 2.0
+
+
+def test_long_lines_are_judged_on_their_normalised_spaces() -> None:
+    # A long line is skipped unread only when its spaces are already normal: padded with runs of
+    # spaces or tabs, a credit line can still normalise to the 200 characters a credit may take.
+    credit = "Reporting by Jane Smith; Editing by " + "Tom Hall and Ann Lee, " * 5 + "London"
+    assert len(credit) <= 160 and line_cues.boilerplate_kind(credit) == CREDIT
+    for padded in (
+        credit.replace(" ", "   "),
+        credit.replace(" ", " \t\t"),
+        credit.replace(" ", "\u00a0\u00a0 "),
+    ):
+        assert len(padded) > 200 and line_cues.boilerplate_kind(padded) == CREDIT
+    prose = "The council voted on the budget after a long debate about the new library. " * 4
+    assert len(prose.strip()) > 200 and line_cues.boilerplate_kind(prose.strip()) is None

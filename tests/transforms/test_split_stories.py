@@ -286,3 +286,18 @@ def test_an_article_with_a_list_stays_whole_so_its_teaser_is_dropped_into_its_cl
             assert (teaser_story.duplicate_of, teaser_story.cluster) == (article.id, article.cluster)
 
         assert_that(out, check)
+
+
+def test_a_memo_kept_from_dump_to_dump_changes_no_split() -> None:
+    from transforms.topic_shift import FeatureMemo
+
+    texts = [(SAMPLES / name).read_text(encoding="utf-8") for name in ("two-articles.txt", "page-00000.txt")]
+    texts += [texts[0], "\n".join(reversed(texts[1].splitlines())), texts[1]]  # repeats, and a reshuffle
+    memo = FeatureMemo(max_paragraph_chars=3000)  # small: entries are dropped and worked out again
+    for text in texts:
+        with_memo, without = split_text(text, memo=memo), split_text(text)
+        assert (with_memo.stories, with_memo.cues, with_memo.scores) == (
+            without.stories,
+            without.cues,
+            without.scores,
+        )

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
+import random
 
 from tests.conftest import SAMPLES
 from transforms.topic_shift import (
+    DEFAULT_PENALTY,
     FEATURES,
+    MAX_DP_RUN,
+    BoundedMemo,
+    FeatureMemo,
     GapModel,
+    _cut_floor,
+    _names,
+    _Run,
+    boundary_gain,
     content_terms,
     decode_segments,
     gap_features,
     gap_probabilities,
+    least_merge_change,
+    paragraph_features,
     scored_boundaries,
     shipped_gap_model,
 )
@@ -84,3 +97,132 @@ def test_each_piece_is_decoded_again_as_a_run_of_its_own() -> None:
     # The second look obeys the forbidden gaps and adds nothing where the first found nothing.
     assert [c for c, _ in scored_boundaries(texts, [True, False, True, False, False, False], model)] == [2]
     assert scored_boundaries(texts, [True, False, False, False, True, False], model) == []
+
+
+# ---------------------------------------------------------------- the same answers, sooner
+
+
+def _reference_boundaries(texts, allowed=None, model=None, penalty=DEFAULT_PENALTY):
+    """scored_boundaries as first written: every gap's probability, then the two decodes."""
+    model = shipped_gap_model() if model is None else model
+    threshold = min(0.99, max(0.01, model.threshold + 0.05 * (penalty - DEFAULT_PENALTY)))
+    probs = gap_probabilities(texts, model)
+    if len(texts) > MAX_DP_RUN:
+        return [(i, p) for i, p in enumerate(probs, 1) if (allowed is None or allowed[i]) and p >= threshold]
+    cuts = decode_segments(probs, allowed, model.length_logprior, threshold)
+    scored = {i: probs[i - 1] for i in cuts}
+    for lo, hi in itertools.pairwise([0, *cuts, len(texts)]) if cuts else ():
+        if hi - lo < 2:
+            continue
+        piece_allowed = None if allowed is None else [True, *allowed[lo + 1 : hi]]
+        piece_probs = gap_probabilities(texts[lo:hi], model)
+        for c in decode_segments(piece_probs, piece_allowed, model.length_logprior, threshold):
+            scored[lo + c] = piece_probs[c - 1]
+    return sorted(scored.items())
+
+
+def _sample_runs() -> list[list[str]]:
+    """Runs of paragraphs spliced from the samples' pages: articles back to back, cut anywhere."""
+    docs = [paragraphs(name) for name in ("two-articles.txt", "page-00000.txt", "section-front.txt")]
+    for line in (SAMPLES / "pages.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            docs.append([ln for ln in json.loads(line)["text"].splitlines() if ln.strip()])
+    rng = random.Random(1)
+    runs = []
+    for _ in range(40):
+        texts: list[str] = []
+        for _ in range(rng.randrange(2, 5)):
+            doc = rng.choice(docs)
+            start = rng.randrange(len(doc))
+            texts += doc[start : start + rng.randrange(2, 9)]
+        runs.append(texts)
+    return runs
+
+
+def test_scored_boundaries_match_the_unpruned_reference_with_and_without_a_memo() -> None:
+    # Gaps are dropped unscored when even their most favourable features could not make them a cut,
+    # and results are memoised: neither may change an answer (nor a probability).
+    memo = FeatureMemo()
+    rng = random.Random(3)
+    for texts in _sample_runs():
+        for penalty in (DEFAULT_PENALTY, 4.0, 12.0):
+            allowed = [True] + [rng.random() < 0.85 for _ in texts[1:]]
+            for a in (None, allowed):
+                expected = _reference_boundaries(texts, a, penalty=penalty)
+                assert scored_boundaries(texts, a, penalty=penalty) == expected
+                assert scored_boundaries(texts, a, penalty=penalty, memo=memo) == expected
+                assert scored_boundaries(texts, a, penalty=penalty, memo=memo) == expected  # memo hit
+
+
+def test_a_gap_below_the_cut_floor_is_never_cut_whatever_it_scores() -> None:
+    model = shipped_gap_model()
+    floor = _cut_floor(model, model.threshold, decoded=True)
+    assert 0.0 < floor < model.threshold
+    rng = random.Random(11)
+    for _ in range(300):
+        n = rng.randrange(2, 60)
+        probs = [rng.random() ** 2 for _ in range(n - 1)]
+        allowed = [True] + [rng.random() < 0.9 for _ in range(n - 1)]
+        cuts = decode_segments(probs, allowed, model.length_logprior, model.threshold)
+        # what the pruned gaps read instead of their probability
+        pruned = [0.0 if p < floor else p for p in probs]
+        assert decode_segments(pruned, allowed, model.length_logprior, model.threshold) == cuts
+        assert all(probs[c - 1] >= floor for c in cuts)
+
+
+def test_least_merge_change_is_the_smallest_prior_change_of_a_merge() -> None:
+    prior = [math.log(p) for p in (0.05, 0.3, 0.4, 0.2, 0.05)]
+    top = max(prior)
+    rel = [v - top for v in prior]
+    # two segments of the likeliest length (3) merged into one of 6, which scores as the table's
+    # last entry (5): rel(5) - rel(3) - rel(3), the worst of all pairs here
+    assert math.isclose(least_merge_change(prior), rel[4] - rel[2] - rel[2])
+    assert least_merge_change(prior) <= min(rel)
+    # a merge can only cost what the priors say: a flat prior costs nothing
+    assert least_merge_change([0.0] * 10) == 0.0
+
+
+def test_gain_bound_is_never_below_the_gain() -> None:
+    rng = random.Random(5)
+    vocabulary = [f"w{i}" for i in range(40)]
+    for _ in range(500):
+        paras = [
+            [rng.choice(vocabulary) for _ in range(rng.randrange(0, 30))] for _ in range(rng.randrange(2, 9))
+        ]
+        run = _Run([paragraph_features(" ".join(p), p) for p in paras])
+        at = rng.randrange(1, len(paras))
+        vocab = len({t for p in paras for t in p}) or 1
+        tokens = sum(map(len, paras)) or 1
+        gain = boundary_gain(paras, at) / tokens
+        assert run._gain(0, at, len(paras)) == gain
+        assert gain <= run._gain_bound(0, at, len(paras), vocab)
+    # two sides without a term in common: the bound is the gain itself (bar the rounding margin)
+    run = _Run([paragraph_features("", ["a", "b", "a"]), paragraph_features("", ["c", "d"])])
+    assert math.isclose(run._gain(0, 1, 2), run._gain_bound(0, 1, 2, 4), rel_tol=1e-5)
+
+
+def test_paragraph_features_worked_out_late_are_those_of_the_text() -> None:
+    text = "Mr Smith went to Washington. He met Jones's staff there."
+    f = paragraph_features(text)
+    assert f.names == _names(text) == {"smith", "washington", "jone"}  # "’s"/"s" stripped, as always
+    assert f.one_sentence == 0.0 and f.names is f.names  # worked out once
+    assert f.lower == text.lower() and f.terms == tuple(content_terms(text))
+    assert paragraph_features("One sentence from Paris only.").one_sentence == 1.0
+
+
+def test_bounded_memo_keeps_to_its_budget_and_drops_the_least_recently_used() -> None:
+    memo = BoundedMemo(10)
+    calls = []
+
+    def value(key):
+        calls.append(key)
+        return key.upper()
+
+    for key in ("abcd", "efgh", "abcd", "ijkl"):  # "efgh" is the least recently used when "ijkl" comes
+        assert memo.get(key, len(key), lambda k=key: value(k)) == key.upper()
+    assert calls == ["abcd", "efgh", "ijkl"] and memo.chars <= 10 and len(memo) == 2
+    memo.get("abcd", 4, lambda: value("abcd"))
+    memo.get("efgh", 4, lambda: value("efgh"))
+    assert calls[-1] == "efgh"  # it was dropped
+    memo.get("x" * 11, 11, lambda: value("x" * 11))  # longer than the whole budget: not kept
+    assert memo.chars <= 10 and "x" * 11 in calls
