@@ -27,11 +27,13 @@ import functools
 import itertools
 import json
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import NamedTuple, TypeVar
 
 from transforms import line_cues
 from transforms.sentences import ends_sentence, is_sentence_start
@@ -47,6 +49,9 @@ MIN_LEDE_WORDS = 5
 LEDE_WINDOW = 80  # words of the lede compared with the deck
 OPENING_WINDOW = 12  # words of the lede that restate the deck, when it does
 TEXT_WINDOW = MAX_DECK_WORDS + LEDE_WINDOW  # words of the text that any seam reads
+
+T = TypeVar("T")
+
 
 # ---------------------------------------------------------------------------- words
 
@@ -276,48 +281,262 @@ _SUBORDINATE_OPENERS = frozenset(
 )
 
 
+class WordFacts(NamedTuple):
+    """What the seams read of one written word, worked out once per word (pure in the word).
+
+    Each field is one of the word-level tests the helpers below apply (named after them); a
+    teaser's seams all read the same words, and the same words recur across teasers.
+    """
+
+    core: str  # core(word)
+    lower: str  # core(word), lower-cased
+    key: str  # edge_key(word)
+    upper: bool  # is_upper(word)
+    capitalised: bool  # starts_capitalised(word): may open a lede
+    may_end_deck: bool  # may stand before a seam (see is_candidate)
+    core_lower_first: bool  # core starts with a lower-case letter
+    core_upper_first: bool  # core starts with a capital letter
+    long: bool  # core longer than three characters (title_case_ratio)
+    own_verb: bool  # a verb on its own (has_verb)
+    s_verb: bool  # a lower-case -s word: a headline verb after a capitalised word (has_verb)
+    quote: int  # 1 opens a quotation, -1 closes one, 0 neither (quote_left_open)
+    numeric: bool  # core opens with a digit or currency sign (or is empty)
+    digit: bool  # core opens with a digit
+    asks: bool  # ends in ? or ! before closing quotes and brackets
+    close_quoted: bool  # ends with a closing quote
+    open_quoted: bool  # starts with an opening quote
+    clause_end: bool  # ends in , ; or :
+    plain: bool  # a plain lower-case word (descriptor_length)
+    closed_class: bool  # the word as written is a function word (descriptor_length)
+
+
+def may_end_deck(word: str) -> bool:
+    """Whether a deck may end with this word (is_candidate's test on the word before a seam)."""
+    if word[-1] in ",;:-–—(" or core(word).lower() in _ARTICLES:
+        return False
+    return not line_cues.ends_sentence_simple(word) or word.rstrip(_CLOSE_QUOTES + ")")[-1:] in "?!"
+
+
+def is_own_verb(word: str) -> bool:
+    """An auxiliary or common verb, or a lower-case -ed word (has_verb)."""
+    c = core(word)
+    low = c.lower()
+    return low in _COMMON_VERBS or (c[:1].islower() and len(c) > 4 and low.endswith("ed"))
+
+
+def is_s_verb(word: str) -> bool:
+    """A lower-case -s word ("sues", "puts"): a headline verb after a capitalised word (has_verb)."""
+    c = core(word)
+    low = c.lower()
+    return c[:1].islower() and low.endswith("s") and not low.endswith("ss")
+
+
+def quote_effect(word: str) -> int:
+    """1 when the word opens a quotation, -1 when it closes one (closing wins), else 0."""
+    tail = word.rstrip(".,;:!?")
+    if len(tail) > 1 and tail[-1] in _CLOSE_QUOTES:
+        return -1
+    return 1 if len(word) > 1 and word[0] in _OPEN_QUOTES and word[1].isalnum() else 0
+
+
+def word_facts(word: str) -> WordFacts:
+    """The WordFacts of one written word."""
+    c = core(word)
+    first = c[:1]
+    return WordFacts(
+        core=c,
+        lower=c.lower(),
+        key=edge_key(word),
+        upper=is_upper(word),
+        capitalised=starts_capitalised(word),
+        may_end_deck=may_end_deck(word),
+        core_lower_first=first.islower(),
+        core_upper_first=first.isupper(),
+        long=len(c) > 3,
+        own_verb=is_own_verb(word),
+        s_verb=is_s_verb(word),
+        quote=quote_effect(word),
+        numeric=first.isdigit() or first in "$£€",
+        digit=first.isdigit(),
+        asks=word.rstrip(_CLOSE_QUOTES + ")")[-1:] in "?!",
+        close_quoted=word[-1:] in _CLOSE_QUOTES,
+        open_quoted=word[:1] in _OPEN_QUOTES,
+        clause_end=word[-1:] in ",;:",
+        plain=word[:1].islower() and word.isalpha(),
+        closed_class=word in _CLOSED_CLASS,
+    )
+
+
+def word_terms(word: str) -> frozenset[str]:
+    """The content terms of one written word (stemmed)."""
+    return frozenset(content_terms(word))
+
+
+class WordReader:
+    """The word-level readings a split makes: the plain functions, or bounded memos of them.
+
+    All are pure in the word, so a memo returns what the call would (see DeckSplitter). A
+    memo holds about `memo_size` words (it starts over when full, then takes one teaser's
+    words); a teaser holding a word longer than `max_chars` (a run of text with no space) is
+    read without it, so no entry is large.
+    """
+
+    def __init__(self, memo_size: int = 0, max_chars: int = 64):
+        self._size = memo_size
+        self._max_chars = max_chars
+        self._facts: dict[str, WordFacts] = {}
+        self._terms: dict[str, frozenset[str]] = {}
+        self._starts: dict[str, bool | None] = {}
+        self._ends: dict[str, bool] = {}
+
+    def _read(self, memo: dict[str, T], fn: Callable[[str], T], words: Sequence[str]) -> tuple[T, ...]:
+        if not self._size or max(map(len, words), default=0) > self._max_chars:
+            return tuple(map(fn, words))
+        out = tuple(map(memo.get, words))
+        if None in out:  # (fn never returns None here)
+            if len(memo) + len(out) > self._size:
+                memo.clear()
+            memo.update({w: fn(w) for w in words if w not in memo})
+            out = tuple(map(memo.__getitem__, words))
+        return out
+
+    def facts(self, words: Sequence[str]) -> tuple[WordFacts, ...]:
+        """word_facts of each word."""
+        return self._read(self._facts, word_facts, words)
+
+    def terms(self, words: Sequence[str]) -> tuple[frozenset[str], ...]:
+        """word_terms of each word."""
+        return self._read(self._terms, word_terms, words)
+
+    def starts_sentence(self, core_word: str) -> bool | None:
+        """is_sentence_start of a word's core."""
+        return self._one(self._starts, is_sentence_start, core_word)
+
+    def ends_sentence(self, text: str) -> bool:
+        """ends_sentence of a few words."""
+        return self._one(self._ends, ends_sentence, text)
+
+    def _one(self, memo: dict[str, T], fn: Callable[[str], T], arg: str) -> T:
+        if arg in memo:
+            return memo[arg]
+        value = fn(arg)
+        if self._size and len(arg) <= self._max_chars:
+            if len(memo) >= self._size:
+                memo.clear()
+            memo[arg] = value
+        return value
+
+
+PLAIN_READER = WordReader()
+
+# Words a seam reads one by one after it: a descriptor (descriptor_length reads up to 4 words
+# on) or the lede's first capitals (SURPRISE_WINDOW). Later words count only through their
+# terms and sentence ends, so facts are worked out for the head of the text (see head_length).
+READ_AHEAD = 4
+_MAY_END_SENTENCE = ".!?”’\"')"
+
+
 @dataclass(frozen=True)
 class TeaserWords:
-    """The teaser text split into words, with what every seam reads computed once."""
+    """The teaser text split into words, with what every seam reads computed once.
+
+    `prefix` turns each seam's scans of the deck into look-ups: each of its tables is a helper
+    below evaluated at every prefix of the words (the tests check they agree).
+    """
 
     words: tuple[str, ...]
     offsets: tuple[int, ...]
+    facts: tuple[WordFacts, ...]  # of the first head_length(...) words
     terms: tuple[frozenset[str], ...]  # content terms of each word (stemmed)
     sentence_end: tuple[bool, ...]  # the word closes a sentence (abbreviations do not)
 
+    def sentence_end_from(self, k: int) -> int | None:
+        """The first index >= k of a word that closes a sentence, None when none does."""
+        try:
+            return self.sentence_end.index(True, k)
+        except ValueError:
+            return None
 
-def teaser_words(text: str) -> TeaserWords:
-    """The first words of the text, as many as any seam reads (a 50 MB line costs no more)."""
+    @functools.cached_property
+    def keys(self) -> tuple[str, ...]:
+        """edge_key of each head word (a word's key is in words[:i] when keys.index(key) < i)."""
+        return tuple(map(operator.attrgetter("key"), self.facts))
+
+    def run_left(self, k: int) -> int:
+        """capital_run(words, k, -1)."""
+        j = k
+        while j >= 0 and self.facts[j].upper:
+            j -= 1
+        return k - j
+
+    def run_right(self, i: int) -> int:
+        """capital_run(words, i, 1)."""
+        k = i
+        while k < len(self.facts) and self.facts[k].upper:
+            k += 1
+        if k < len(self.facts):
+            return k - i
+        return k - i + capital_run(self.words, k, 1)
+
+    @functools.cached_property
+    def prefix(self) -> tuple[tuple[float, ...], tuple[bool, ...], tuple[bool, ...]]:
+        """([i]: title_case_ratio, has_verb, quote_left_open of words[:i]) for every deck."""
+        ratio, verb, quote = [0.0], [False], [False]
+        n_long = n_upper = 0
+        previous_upper = False
+        for f in self.facts[:MAX_DECK_WORDS]:
+            if f.long:
+                n_long += 1
+                n_upper += f.core_upper_first
+            ratio.append(n_upper / n_long if n_long else 0.0)
+            verb.append(verb[-1] or f.own_verb or (f.s_verb and previous_upper))
+            quote.append(quote[-1] if not f.quote else f.quote > 0)
+            previous_upper = f.core_upper_first
+        return tuple(ratio), tuple(verb), tuple(quote)
+
+
+def _word_spans(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The first TEXT_WINDOW words of the text and their offsets."""
+    words = text.split(maxsplit=TEXT_WINDOW)[:TEXT_WINDOW]
+    if not words:
+        return (), ()
+    if text.startswith(" ".join(words)):  # single spaces (split_deck's text): offsets add up
+        lengths = itertools.accumulate(map(len, words[:-1]), initial=0)
+        return tuple(words), tuple(map(operator.add, lengths, range(len(words))))
     spans = [(m.start(), m.group()) for m in itertools.islice(_WORD_RE.finditer(text), TEXT_WINDOW)]
-    words = tuple(w for _, w in spans)
-    ends = tuple(
-        w[-1:] in ".!?”’\"')" and ends_sentence(" ".join(words[max(0, k - 2) : k + 1]))
-        for k, w in enumerate(words)
-    )
-    return TeaserWords(
-        words, tuple(o for o, _ in spans), tuple(frozenset(content_terms(w)) for w in words), ends
-    )
+    return tuple(w for _, w in spans), tuple(o for o, _ in spans)
+
+
+def last_candidate(n_words: int, sentence_end: Sequence[bool]) -> int:
+    """The furthest word index a lede may start at (see candidate_indices)."""
+    last = min(MAX_DECK_WORDS, n_words - MIN_LEDE_WORDS)
+    if last > 0 and True in sentence_end[:last]:
+        last = sentence_end.index(True) + 1  # the deck holds one sentence at most
+    return last
+
+
+def head_length(n_words: int, sentence_end: Sequence[bool]) -> int:
+    """How many words a seam reads one by one: up to READ_AHEAD past the last candidate."""
+    return max(0, min(n_words, last_candidate(n_words, sentence_end) + READ_AHEAD + 1))
+
+
+def teaser_words(text: str, reader: WordReader = PLAIN_READER) -> TeaserWords:
+    """The first words of the text, as many as any seam reads (a 50 MB line costs no more)."""
+    words, offsets = _word_spans(text)
+    ends = [False] * len(words)
+    for k, w in enumerate(words):
+        if w[-1] in _MAY_END_SENTENCE:
+            ends[k] = reader.ends_sentence(" ".join(words[max(0, k - 2) : k + 1]))
+    head = words[: head_length(len(words), ends)]
+    return TeaserWords(words, offsets, reader.facts(head), reader.terms(words), tuple(ends))
 
 
 def has_verb(deck: Sequence[str]) -> bool:
     """Rough test for a finite verb: an auxiliary or common verb, a lower-case -ed word, or a
     headline verb (a lower-case -s word after a capitalised one: "Yukos sues", "IBM puts")."""
-    for k, w in enumerate(deck):
-        c = core(w)
-        low = c.lower()
-        if low in _COMMON_VERBS:
-            return True
-        if c[:1].islower() and len(c) > 4 and low.endswith("ed"):
-            return True
-        if (
-            k
-            and c[:1].islower()
-            and low.endswith("s")
-            and not low.endswith("ss")
-            and core(deck[k - 1])[:1].isupper()
-        ):
-            return True
-    return False
+    return any(
+        is_own_verb(w) or (k and is_s_verb(w) and core(deck[k - 1])[:1].isupper()) for k, w in enumerate(deck)
+    )
 
 
 def opens_subordinate_without_verb(deck: Sequence[str]) -> bool:
@@ -348,11 +567,9 @@ def quote_left_open(words: Sequence[str]) -> bool:
     there would cut a quoted title or remark in two ("…’s song ‘New Day | Will Rise,’")."""
     is_open = False
     for w in words:
-        if len(w) > 1 and w[0] in _OPEN_QUOTES and w[1].isalnum():
-            is_open = True
-        tail = w.rstrip(".,;:!?")
-        if len(tail) > 1 and tail[-1] in _CLOSE_QUOTES:
-            is_open = False
+        effect = quote_effect(w)
+        if effect:
+            is_open = effect > 0
     return is_open
 
 
@@ -363,9 +580,15 @@ def capital_surprise(words: Sequence[str], lo: int, hi: int, stats: WordStats) -
     hardly ever; a deck that would swallow such a transition has likely swallowed the lede's
     first words ("…banking sector Nigerian banks"). Log-odds against, 0 when there is none.
     """
+    return _capital_surprise(words, [word_facts(w) for w in words], lo, hi, stats)
+
+
+def _capital_surprise(
+    words: Sequence[str], facts: Sequence[WordFacts], lo: int, hi: int, stats: WordStats
+) -> float:
     worst = 0.0
     for k in range(max(lo, 1), min(hi, len(words))):
-        if is_upper(words[k]) and core(words[k - 1])[:1].islower():
+        if facts[k].upper and facts[k - 1].core_lower_first:
             worst = max(worst, -stats.evidence(words[k - 1]).capital_next)
     return worst
 
@@ -387,12 +610,16 @@ def phrase_surprise(words: Sequence[str], i: int, stats: WordStats) -> float:
     """capital_surprise over the deck's final noun phrase: from its last determiner to the seam,
     when no function word or punctuation intervenes ("after a poor midterm showing Philippine
     President Ferdinand |"): a phrase that runs from plain words into a name it rarely precedes."""
+    return _phrase_surprise(words, [word_facts(w) for w in words], i, stats)
+
+
+def _phrase_surprise(words: Sequence[str], facts: Sequence[WordFacts], i: int, stats: WordStats) -> float:
     k = i - 1
     while k > 0 and i - k <= 8:
-        w = words[k - 1]
-        if core(w).lower() in _DETERMINERS:
-            return capital_surprise(words, k, i, stats)
-        if w[-1:] in ",;:" or core(w).lower() in _CLOSED_CLASS:
+        f = facts[k - 1]
+        if f.lower in _DETERMINERS:
+            return _capital_surprise(words, facts, k, i, stats)
+        if f.clause_end or f.lower in _CLOSED_CLASS:
             return 0.0
         k -= 1
     return 0.0
@@ -406,14 +633,18 @@ def descriptor_length(words: Sequence[str], start: int) -> int:
     word and one to three plain lower-case words (no function word, no punctuation), then a
     capitalised word.
     """
-    if not (0 <= start < len(words)) or not is_upper(words[start]) or words[start][-1] in ",;:":
+    return _descriptor_length([word_facts(w) for w in words], start)
+
+
+def _descriptor_length(facts: Sequence[WordFacts], start: int) -> int:
+    if not (0 <= start < len(facts)) or not facts[start].upper or facts[start].clause_end:
         return 0
     k = start + 1
-    while k < len(words) and k - start <= 3 and words[k][:1].islower() and words[k].isalpha():
-        if words[k] in _CLOSED_CLASS:
+    while k < len(facts) and k - start <= 3 and facts[k].plain:
+        if facts[k].closed_class:
             return 0
         k += 1
-    return k - start if k > start + 1 and k < len(words) and is_upper(words[k]) else 0
+    return k - start if k > start + 1 and k < len(facts) and facts[k].upper else 0
 
 
 # Words that stand before a person's name in news copy ("Prime Minister Tony Blair", "Philippine
@@ -428,7 +659,9 @@ PERSON_TITLES = frozenset(
 )
 
 
-def run_break_supported(words: Sequence[str], i: int, stats: WordStats) -> bool:
+def run_break_supported(
+    words: Sequence[str], i: int, stats: WordStats, reader: WordReader = PLAIN_READER
+) -> bool:
     """Whether a seam before words[i] may cut a titled name phrase.
 
     When a run of capitalised words holding a person title is entered from a plain lower-case
@@ -451,7 +684,7 @@ def run_break_supported(words: Sequence[str], i: int, stats: WordStats) -> bool:
         return True
     before, after = stats.evidence(prev), stats.evidence(word)
     return (
-        is_sentence_start(core(word))
+        reader.starts_sentence(core(word))
         or after.start >= after.after_capital
         or before.end >= before.capital_next
         or edge_key(word) == edge_key(prev)
@@ -462,27 +695,20 @@ def is_candidate(words: Sequence[str], i: int) -> bool:
     """Whether the lede may start at word i: a capital after a word that can end a deck.
 
     Headlines may end in "?" or "!" (but a deck never ends in a full stop); a comma, a colon, a
-    dash or an article always wants more words. Other words are left to the statistics: "to do
-    so", "I always will be" end sentences although "so" and "be" rarely do.
+    dash or an article always wants more words (see may_end_deck). Other words are left to the
+    statistics: "to do so", "I always will be" end sentences although "so" and "be" rarely do.
     """
-    prev, word = words[i - 1], words[i]
-    if not starts_capitalised(word):
-        return False
-    if prev[-1] in ",;:-–—(" or core(prev).lower() in _ARTICLES:
-        return False
-    return not line_cues.ends_sentence_simple(prev) or prev.rstrip(_CLOSE_QUOTES + ")")[-1:] in "?!"
+    return starts_capitalised(words[i]) and may_end_deck(words[i - 1])
 
 
 def candidate_indices(tw: TeaserWords) -> list[int]:
     """Word indices where the lede may start, no further than the first sentence end."""
-    out = []
-    last = min(MAX_DECK_WORDS, len(tw.words) - MIN_LEDE_WORDS)
-    for i in range(1, last + 1):
-        if i >= MIN_DECK_WORDS and is_candidate(tw.words, i):
-            out.append(i)
-        if tw.sentence_end[i - 1]:
-            break  # the deck holds one sentence at most
-    return out
+    facts = tw.facts
+    return [
+        i
+        for i in range(MIN_DECK_WORDS, last_candidate(len(tw.words), tw.sentence_end) + 1)
+        if facts[i].capitalised and facts[i - 1].may_end_deck
+    ]
 
 
 # ---------------------------------------------------------------------------- features
@@ -490,6 +716,16 @@ def candidate_indices(tw: TeaserWords) -> list[int]:
 DECK_LENGTH_BINS = ((2, 3), (4, 6), (10, 14), (15, 20), (21, 30), (31, MAX_DECK_WORDS))  # 7-9: baseline
 LEDE_SENTENCE_BINS = ((1, 4), (5, 9))  # words to the first full stop: the deck swallowed most of it
 SURPRISE_WINDOW = 3  # words of the lede searched for a capital that should not be there
+
+
+def _bin_indicators(bins: Sequence[tuple[int, int]], top: int) -> tuple[tuple[float, ...], ...]:
+    """[v]: the 0/1 indicator of each (lo, hi) bin holding v, for v up to top (a feature row
+    looks its bins up instead of testing them)."""
+    return tuple(tuple(1.0 if lo <= v <= hi else 0.0 for lo, hi in bins) for v in range(top + 1))
+
+
+_DECK_LENGTH_ROWS = _bin_indicators(DECK_LENGTH_BINS, MAX_DECK_WORDS)
+_LEDE_SENTENCE_ROWS = _bin_indicators(LEDE_SENTENCE_BINS, TEXT_WINDOW)
 
 FEATURES = (
     # the seam itself: break against run-on
@@ -532,70 +768,82 @@ FEATURES = (
 )
 
 
-def seam_features(tw: TeaserWords, i: int, stats: WordStats) -> tuple[float, ...]:
-    """The evidence for a seam before word i (FEATURES order)."""
-    words = tw.words
+def seam_features(
+    tw: TeaserWords, i: int, stats: WordStats, reader: WordReader = PLAIN_READER
+) -> tuple[float, ...]:
+    """The evidence for a seam before word i (FEATURES order).
+
+    Reads the teaser's per-word facts and prefix tables rather than scanning the deck again for
+    every seam (each feature is the helper above applied to the seam; the tests check they agree).
+    `tw.facts` covers the head of the text only: a seam reads no further than READ_AHEAD words
+    past the last candidate (see head_length).
+    """
+    words, facts = tw.words, tw.facts
     prev, word = words[i - 1], words[i]
+    fp, fw = facts[i - 1], facts[i]
     p, n = stats.evidence(prev), stats.evidence(word)
-    deck = words[:i]
-    prev_upper, next_upper = is_upper(prev), is_upper(word)
+    prev_upper, next_upper = fp.upper, fw.upper
     inside = prev_upper and next_upper
-    deck_terms = frozenset().union(*tw.terms[:i])
-    lede_terms = frozenset().union(*tw.terms[i : i + LEDE_WINDOW])
-    opening = frozenset().union(*tw.terms[i : i + OPENING_WINDOW])
-    head, tail = (
-        frozenset().union(*tw.terms[: max(0, i - 3)]),
-        frozenset().union(*tw.terms[max(0, i - 3) : i]),
-    )
-    sentence_len = next((k - i + 1 for k in range(i, len(words)) if tw.sentence_end[k]), len(words) - i)
-    deck_keys = {edge_key(w) for w in deck}
-    starter = is_sentence_start(core(word))
-    prev_core = core(prev)
+    terms = tw.terms
+    head = frozenset().union(*terms[: max(0, i - 3)])
+    tail = frozenset().union(*terms[max(0, i - 3) : i])
+    deck_terms = head | tail
+    opening = frozenset().union(*terms[i : i + OPENING_WINDOW])
+    lede_terms = opening.union(*terms[i + OPENING_WINDOW : i + LEDE_WINDOW])
+    end = tw.sentence_end_from(i)
+    sentence_len = len(words) - i if end is None else end - i + 1
+    ratio, verb, quote = tw.prefix
+    entry_surprise = 0.0
+    if inside:
+        start = i - tw.run_left(i - 1)  # run_entry_surprise
+        if start >= 1 and facts[start - 1].core_lower_first:
+            entry_surprise = -stats.evidence(words[start - 1]).capital_next
+    shared = len(deck_terms & lede_terms)
     return (
         p.end,
         n.start,
         p.capital_next,
         n.after_capital,
         n.after_capital if prev_upper else 0.0,
-        math.log1p(stats.pair_count(prev, word)),
-        1.0 if starter else 0.0,
+        math.log1p(stats.pairs.get(f"{fp.key} {fw.key}", 0)),  # stats.pair_count(prev, word)
+        1.0 if reader.starts_sentence(fw.core) else 0.0,
         0.0 if p.known else 1.0,
         0.0 if n.known else 1.0,
         1.0 if prev_upper else 0.0,
-        1.0 if prev_core[:1].isdigit() or prev_core[:1] in "$£€" else 0.0,
-        1.0 if prev.rstrip(_CLOSE_QUOTES + ")")[-1:] in "?!" else 0.0,
-        1.0 if prev[-1:] in _CLOSE_QUOTES else 0.0,
-        1.0 if core(word)[:1].isdigit() else 0.0,
-        1.0 if word[:1] in _OPEN_QUOTES else 0.0,
+        1.0 if fp.numeric else 0.0,
+        1.0 if fp.asks else 0.0,
+        1.0 if fp.close_quoted else 0.0,
+        1.0 if fw.digit else 0.0,
+        1.0 if fw.open_quoted else 0.0,
         1.0 if inside else 0.0,
-        math.log(capital_run(words, i - 1, -1)) if inside else 0.0,
-        math.log(capital_run(words, i, 1)) if inside else 0.0,
-        1.0 if edge_key(word) == edge_key(prev) else 0.0,
-        run_entry_surprise(words, i, stats) if inside else 0.0,
-        *(1.0 if lo <= i <= hi else 0.0 for lo, hi in DECK_LENGTH_BINS),
-        title_case_ratio(deck),
-        1.0 if opens_subordinate_without_verb(deck) else 0.0,
+        math.log(tw.run_left(i - 1)) if inside else 0.0,
+        math.log(tw.run_right(i)) if inside else 0.0,
+        1.0 if fw.key == fp.key else 0.0,
+        entry_surprise,
+        *_DECK_LENGTH_ROWS[i],
+        ratio[i],
+        1.0 if facts[0].lower in _SUBORDINATE_OPENERS and not verb[i] else 0.0,
         1.0 if tail & head else 0.0,
-        1.0 if quote_left_open(deck) else 0.0,
-        1.0 if any(descriptor_length(words, j) == i - j for j in range(max(1, i - 4), i - 1)) else 0.0,
-        phrase_surprise(words, i, stats),
-        1.0 if edge_key(word) in deck_keys else 0.0,
-        len(deck_terms & lede_terms) / len(deck_terms) if deck_terms else 0.0,
-        math.log1p(len(deck_terms & lede_terms)),
+        1.0 if quote[i] else 0.0,
+        1.0 if any(_descriptor_length(facts, j) == i - j for j in range(max(1, i - 4), i - 1)) else 0.0,
+        _phrase_surprise(words, facts, i, stats),
+        1.0 if tw.keys.index(fw.key) < i else 0.0,
+        shared / len(deck_terms) if deck_terms else 0.0,
+        math.log1p(shared),
         len(opening & deck_terms) / len(opening) if opening else 0.0,
-        capital_surprise(words, i + 1, i + 1 + SURPRISE_WINDOW, stats),
-        1.0 if descriptor_length(words, i) else 0.0,
-        *(1.0 if lo <= sentence_len <= hi else 0.0 for lo, hi in LEDE_SENTENCE_BINS),
+        _capital_surprise(words, facts, i + 1, i + 1 + SURPRISE_WINDOW, stats),
+        1.0 if _descriptor_length(facts, i) else 0.0,
+        *_LEDE_SENTENCE_ROWS[sentence_len],
     )
 
 
 def candidate_seams(
-    text: str, stats: WordStats | None = None
+    text: str, stats: WordStats | None = None, reader: WordReader = PLAIN_READER
 ) -> tuple[TeaserWords, list[tuple[int, tuple[float, ...]]]]:
     """The text's words and (word index, features) of every candidate seam."""
     stats = stats or shipped_word_stats()
-    tw = teaser_words(text)
-    return tw, [(i, seam_features(tw, i, stats)) for i in candidate_indices(tw)]
+    tw = teaser_words(text, reader)
+    return tw, [(i, seam_features(tw, i, stats, reader)) for i in candidate_indices(tw)]
 
 
 # ---------------------------------------------------------------------------- the model
@@ -618,7 +866,11 @@ class DeckModel:
     accept: float = 0.5
 
     def score(self, features: Sequence[float]) -> float:
-        return self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        if len(features) != len(self.weights):
+            raise ValueError(f"{len(features)} features for {len(self.weights)} weights")
+        # map(mul) sums the same products in the same order as a generator would, without
+        # a Python frame per feature
+        return self.bias + sum(map(operator.mul, self.weights, features))
 
     def to_json(self) -> dict:
         return {
@@ -641,7 +893,12 @@ def shipped_deck_model() -> DeckModel:
     return DeckModel.from_json(json.loads(text))
 
 
-def score_seams(text: str, model: DeckModel | None = None, stats: WordStats | None = None) -> list[Seam]:
+def score_seams(
+    text: str,
+    model: DeckModel | None = None,
+    stats: WordStats | None = None,
+    reader: WordReader = PLAIN_READER,
+) -> list[Seam]:
     """Every candidate seam with its probability (softmax over seams and 'no seam').
 
     Seams that would cut a titled name without evidence (run_break_supported) are no options:
@@ -651,10 +908,17 @@ def score_seams(text: str, model: DeckModel | None = None, stats: WordStats | No
     """
     model = model or shipped_deck_model()
     stats = stats or shipped_word_stats()
-    tw, candidates = candidate_seams(text, stats)
-    candidates = [(i, f) for i, f in candidates if run_break_supported(tw.words, i, stats)]
-    if not candidates:
+    tw = teaser_words(text, reader)
+    facts = tw.facts
+    indices = [
+        i
+        for i in candidate_indices(tw)
+        # run_break_supported holds unless both words are capitalised: skip the call then
+        if not (facts[i - 1].upper and facts[i].upper) or run_break_supported(tw.words, i, stats, reader)
+    ]
+    if not indices:
         return []
+    candidates = [(i, seam_features(tw, i, stats, reader)) for i in indices]
     scores = [model.score(f) for _, f in candidates]
     top = max(max(scores), 0.0)
     norm = math.exp(-top) + sum(math.exp(s - top) for s in scores)
@@ -665,15 +929,50 @@ def score_seams(text: str, model: DeckModel | None = None, stats: WordStats | No
 
 
 def split_deck(
-    text: str, model: DeckModel | None = None, stats: WordStats | None = None
+    text: str,
+    model: DeckModel | None = None,
+    stats: WordStats | None = None,
+    reader: WordReader = PLAIN_READER,
 ) -> tuple[str | None, str]:
     """(deck, lede) of the text after a kicker; (None, text) when no seam is convincing."""
     model = model or shipped_deck_model()
     text = " ".join(text.split())
-    seams = score_seams(text, model, stats)
+    seams = score_seams(text, model, stats, reader)
     if not seams:
         return None, text
     best = max(seams, key=lambda s: (s.probability, -s.index))
     if best.probability < model.accept:
         return None, text
     return text[: best.offset].rstrip(), text[best.offset :]
+
+
+class DeckSplitter:
+    """split_deck with bounded memos, one per DoFn instance.
+
+    Syndicated teasers recur word for word across dumps, and their words recur far more:
+    split_deck and the word readings are pure, so a memo hit returns exactly what the call
+    would. Texts longer than max_text_chars are split without being kept.
+    """
+
+    def __init__(
+        self,
+        model: DeckModel | None = None,
+        stats: WordStats | None = None,
+        max_texts: int = 4096,
+        max_text_chars: int = 2000,
+        max_words: int = 65536,
+    ):
+        self._model = model or shipped_deck_model()
+        self._stats = stats or shipped_word_stats()
+        self._reader = WordReader(max_words)
+        self._max_text_chars = max_text_chars
+        self._split = functools.lru_cache(maxsize=max_texts)(self._split_uncached)
+
+    def _split_uncached(self, text: str) -> tuple[str | None, str]:
+        return split_deck(text, self._model, self._stats, self._reader)
+
+    def __call__(self, text: str) -> tuple[str | None, str]:
+        """split_deck(text) with this splitter's model and statistics."""
+        if len(text) > self._max_text_chars:
+            return self._split_uncached(text)
+        return self._split(text)

@@ -8,10 +8,11 @@ rather than cutting a sentence in half.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from transforms import line_cues
-from transforms.deck_split import split_deck
+from transforms.deck_split import DeckSplitter, split_deck
 from transforms.records import ARTICLE, TEASER, Rejected, Story, StoryDraft, rejected_from_failure, story_id
 from transforms.split_stories import ROLE_KICKER, ROLE_TITLE
 from transforms.truncation import is_truncated
@@ -34,8 +35,12 @@ class ParsedFields:
     truncated: bool
 
 
-def parse_fields(draft: StoryDraft) -> ParsedFields:
-    """The fields of one story draft (pure; see module docstring)."""
+# (deck, lede) of a teaser's text after its kicker: split_deck, or a DeckSplitter (memoized)
+DeckSplit = Callable[[str], tuple[str | None, str]]
+
+
+def parse_fields(draft: StoryDraft, split: DeckSplit | None = None) -> ParsedFields:
+    """The fields of one story draft (pure; see module docstring). `split` defaults to split_deck."""
     content = [ln for ln in draft.lines if ln.role in ("paragraph", ROLE_TITLE, ROLE_KICKER)]
     first = content[0]
     first_text = draft.line_text(first)
@@ -43,7 +48,7 @@ def parse_fields(draft: StoryDraft) -> ParsedFields:
         match = line_cues.match_kicker(first_text)
         assert match is not None  # the splitter gave it this role
         rest = first_text[match.rest_offset :]
-        deck, lede = split_deck(rest)
+        deck, lede = (split or split_deck)(rest)  # split_deck looked up here: tools replace it
         paragraphs = (lede, *(" ".join(draft.line_text(ln).split()) for ln in content[1:]))
         paragraphs = tuple(p for p in paragraphs if p)
         return ParsedFields(TEASER, None, match.kicker, deck, paragraphs, is_truncated(paragraphs[-1]))
@@ -61,9 +66,11 @@ def parse_fields(draft: StoryDraft) -> ParsedFields:
     return ParsedFields(kind, title, None, None, paragraphs, truncated)
 
 
-def parse_draft(draft: StoryDraft, config: ParseConfig = ParseConfig()) -> Story | Rejected:
+def parse_draft(
+    draft: StoryDraft, config: ParseConfig = ParseConfig(), split: DeckSplit | None = None
+) -> Story | Rejected:
     """A Story from a draft, or a Rejected record when the body is too short to be a story."""
-    fields = parse_fields(draft)
+    fields = parse_fields(draft, split)
     text = "\n\n".join(fields.paragraphs)
     if len(text.strip()) < config.min_chars:
         return Rejected(
@@ -114,9 +121,11 @@ class ParseDraftFn(beam.DoFn):
         from transforms.sentences import sentence_tokenizer
 
         sentence_tokenizer()  # load the Punkt parameters once per worker
+        # per instance, so its memo never outlives or crosses a worker (see DeckSplitter)
+        self._split = DeckSplitter()
 
     def process(self, draft: StoryDraft):
-        item = parse_draft(draft, self._config)
+        item = parse_draft(draft, self._config, self._split)
         if isinstance(item, Rejected):
             self._rejected.inc()
             yield beam.pvalue.TaggedOutput(self.REJECTED, item)

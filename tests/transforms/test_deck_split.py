@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from hypothesis import strategies as st
 
 from transforms.deck_split import (
     FEATURES,
+    PLAIN_READER,
+    DeckSplitter,
+    WordReader,
     WordStats,
     candidate_indices,
     capital_run,
     capital_surprise,
+    core,
     count_word_stats,
     descriptor_length,
     edge_key,
@@ -24,14 +29,17 @@ from transforms.deck_split import (
     opens_subordinate_without_verb,
     quote_left_open,
     run_break_supported,
+    seam_features,
     shipped_deck_model,
     shipped_word_stats,
     split_deck,
     teaser_words,
     word_classes,
+    word_facts,
     word_stats_from_json,
     word_stats_to_json,
 )
+from transforms.sentences import is_sentence_start
 
 # ---------------------------------------------------------------- words
 
@@ -298,3 +306,164 @@ def test_shipped_resources_are_small_json_that_match_the_code():
         assert len(raw) < 500_000, name
     assert len(shipped_deck_model().weights) == len(FEATURES)
     assert shipped_word_stats().evidence("the").start > shipped_word_stats().evidence("Blair").start
+
+
+# ---------------------------------------------------------------- tables and memos (speed, same answers)
+
+
+def _reference_features(text: str, i: int, stats: WordStats) -> tuple[float, ...]:
+    """The seam's features written one seam at a time from the public helpers (the definition
+    seam_features's per-teaser tables must reproduce)."""
+    import math
+
+    from transforms.deck_split import (
+        DECK_LENGTH_BINS,
+        LEDE_SENTENCE_BINS,
+        LEDE_WINDOW,
+        OPENING_WINDOW,
+        SURPRISE_WINDOW,
+        core,
+        is_upper,
+        phrase_surprise,
+        run_entry_surprise,
+        title_case_ratio,
+    )
+    from transforms.sentences import is_sentence_start
+    from transforms.topic_shift import content_terms
+
+    words = text.split()[:120]
+    terms = [frozenset(content_terms(w)) for w in words]
+    ends = teaser_words(text).sentence_end
+    prev, word = words[i - 1], words[i]
+    p, n = stats.evidence(prev), stats.evidence(word)
+    deck = words[:i]
+    prev_upper, next_upper = is_upper(prev), is_upper(word)
+    inside = prev_upper and next_upper
+    deck_terms = frozenset().union(*terms[:i])
+    lede_terms = frozenset().union(*terms[i : i + LEDE_WINDOW])
+    opening = frozenset().union(*terms[i : i + OPENING_WINDOW])
+    head, tail = frozenset().union(*terms[: max(0, i - 3)]), frozenset().union(*terms[max(0, i - 3) : i])
+    sentence_len = next((k - i + 1 for k in range(i, len(words)) if ends[k]), len(words) - i)
+    prev_core = core(prev)
+    return (
+        p.end,
+        n.start,
+        p.capital_next,
+        n.after_capital,
+        n.after_capital if prev_upper else 0.0,
+        math.log1p(stats.pair_count(prev, word)),
+        1.0 if is_sentence_start(core(word)) else 0.0,
+        0.0 if p.known else 1.0,
+        0.0 if n.known else 1.0,
+        1.0 if prev_upper else 0.0,
+        1.0 if prev_core[:1].isdigit() or prev_core[:1] in "$£€" else 0.0,
+        1.0 if prev.rstrip("\"'”’)")[-1:] in "?!" else 0.0,
+        1.0 if prev[-1:] in "\"'”’" else 0.0,
+        1.0 if core(word)[:1].isdigit() else 0.0,
+        1.0 if word[:1] in "\"'“‘" else 0.0,
+        1.0 if inside else 0.0,
+        math.log(capital_run(words, i - 1, -1)) if inside else 0.0,
+        math.log(capital_run(words, i, 1)) if inside else 0.0,
+        1.0 if edge_key(word) == edge_key(prev) else 0.0,
+        run_entry_surprise(words, i, stats) if inside else 0.0,
+        *(1.0 if lo <= i <= hi else 0.0 for lo, hi in DECK_LENGTH_BINS),
+        title_case_ratio(deck),
+        1.0 if opens_subordinate_without_verb(deck) else 0.0,
+        1.0 if tail & head else 0.0,
+        1.0 if quote_left_open(deck) else 0.0,
+        1.0 if any(descriptor_length(words, j) == i - j for j in range(max(1, i - 4), i - 1)) else 0.0,
+        phrase_surprise(words, i, stats),
+        1.0 if edge_key(word) in {edge_key(w) for w in deck} else 0.0,
+        len(deck_terms & lede_terms) / len(deck_terms) if deck_terms else 0.0,
+        math.log1p(len(deck_terms & lede_terms)),
+        len(opening & deck_terms) / len(opening) if opening else 0.0,
+        capital_surprise(words, i + 1, i + 1 + SURPRISE_WINDOW, stats),
+        1.0 if descriptor_length(words, i) else 0.0,
+        *(1.0 if lo <= sentence_len <= hi else 0.0 for lo, hi in LEDE_SENTENCE_BINS),
+    )
+
+
+def _reference_candidates(text: str) -> list[int]:
+    """candidate_indices as a scan that stops after the first sentence end (the definition)."""
+    words, ends = text.split()[:120], teaser_words(text).sentence_end
+    out = []
+    for i in range(1, min(40, len(words) - 5) + 1):
+        if i >= 2 and is_candidate(words, i):
+            out.append(i)
+        if ends[i - 1]:
+            break
+    return out
+
+
+_TEASER_WORDS = [
+    "The", "deal", "Blair", "said.", "in", "London", "won,", "‘New", "Day’", "Prime", "Minister", "Tony",
+    "after", "a", "poor", "showing", "Philippine", "President", "Ferdinand", "Marcos", "Jr", "sues",
+    "IBM", "Swiss", "cement", "firm", "Holcim", "“It’s", "over.”", "Why?", "$20bn", "2011", "During",
+    "the", "U.S.", "Mr.", "No.", "Inc.", "(AP)", "—", "...", "Australia’s", "banks", "sector", "Nigerian",
+    "(Labor,", "[Labor", "gets", "plans", "rose", "banned", "Gaza’s", "firms", "chief",
+]  # fmt: skip
+
+
+def _check_tables(text: str, stats: WordStats) -> None:
+    tw = teaser_words(text)
+    assert tw.words == tuple(text.split()[:120])
+    assert all(text[o : o + len(w)] == w for o, w in zip(tw.offsets, tw.words, strict=True))
+    assert candidate_indices(tw) == _reference_candidates(text)
+    for i in candidate_indices(tw):
+        assert seam_features(tw, i, stats) == _reference_features(text, i, stats), (text, i)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TEASER_WORDS), max_size=130), st.sampled_from([" ", "  ", "\t", " \n "]))
+def test_seam_tables_reproduce_the_one_seam_definitions(words: list[str], sep: str) -> None:
+    _check_tables(sep.join(words), shipped_word_stats())
+
+
+def test_seam_tables_on_many_random_teasers() -> None:
+    """A fixed batch of long and short texts (seeded): windows, prefixes and early stops."""
+    rng = random.Random(20261130)
+    stats = shipped_word_stats()
+    for _ in range(400):
+        n = rng.choice([rng.randint(0, 8), rng.randint(8, 60), rng.randint(60, 140)])
+        _check_tables(" ".join(rng.choice(_TEASER_WORDS) for _ in range(n)), stats)
+
+
+def test_seam_tables_on_the_seed_teasers() -> None:
+    stats = shipped_word_stats()
+    for deck, lede in _seed_teasers():
+        text = f"{deck} {lede}"
+        tw = teaser_words(text)
+        assert candidate_indices(tw)
+        for i in candidate_indices(tw):
+            assert seam_features(tw, i, stats) == _reference_features(text, i, stats)
+
+
+def test_short_texts_have_no_candidate() -> None:
+    # fewer words than a deck and a lede: no seam, even after a full stop
+    assert candidate_indices(teaser_words("Talks end. Gaza Hopes")) == []
+    assert candidate_indices(teaser_words("Talks end? Gaza Hope")) == []
+    assert candidate_indices(teaser_words("")) == []
+
+
+def test_word_reader_memo_answers_as_the_plain_functions_and_stays_bounded() -> None:
+    words = tuple("The deal Blair said. in London won, ‘New Day’ U.S. The deal".split())
+    reader = WordReader(memo_size=5)
+    for _ in range(2):  # filling, then reading back (and starting over when full)
+        assert reader.facts(words) == tuple(map(word_facts, words))
+        assert reader.terms(words) == PLAIN_READER.terms(words)
+        assert [reader.starts_sentence(core(w)) for w in words] == [is_sentence_start(core(w)) for w in words]
+        assert all(len(memo) <= 12 for memo in vars(reader).values() if isinstance(memo, dict))
+    long_word = "x" * 100
+    assert reader.facts((long_word,)) == (word_facts(long_word),)
+    assert long_word not in vars(reader)["_facts"]  # too long to keep
+
+
+def test_deck_splitter_answers_as_split_deck() -> None:
+    splitter = DeckSplitter(max_texts=2, max_text_chars=200)
+    texts = [f"{deck} {lede}" for deck, lede in _seed_teasers()]
+    texts += [
+        "all lower case words with no seam in them at all here",
+        "Yukos  sues four firms for $20bn Russian",
+    ]
+    for text in texts + texts[::-1]:
+        assert splitter(text) == split_deck(text)

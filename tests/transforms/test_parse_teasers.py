@@ -7,8 +7,9 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import offline_test_pipeline
-from transforms.deck_split import split_deck
-from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft
+from transforms import parse_teasers
+from transforms.deck_split import DeckSplitter, split_deck
+from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft, parse_fields
 from transforms.records import Dump, Line, Rejected, Story, StoryDraft
 from transforms.split_stories import drafts_from_split, split_text
 from transforms.truncation import is_truncated
@@ -39,6 +40,21 @@ def test_kicker_teaser_fields() -> None:
     )
     assert story.text.startswith("Australia’s National Party has split")
     assert story.title is None
+
+
+def test_parse_uses_the_deck_split_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    (draft,) = drafts(SEED_TEASER)
+    splitter = DeckSplitter()
+    assert (
+        parse_draft(draft, ParseConfig(), splitter)
+        == parse_draft(draft)
+        == parse_draft(draft, split=splitter)
+    )
+    no_deck = parse_fields(draft, lambda text: (None, " ".join(text.split())))
+    assert no_deck.deck is None and no_deck.paragraphs[0].startswith("The National Party quit")
+    # the default is looked up when called: tools/eval_segmentation.py swaps split_deck out
+    monkeypatch.setattr(parse_teasers, "split_deck", lambda text: (None, " ".join(text.split())))
+    assert parse_fields(draft) == no_deck
 
 
 def test_article_with_title_and_byline() -> None:
