@@ -23,10 +23,13 @@ of turning the same corpus into a deduplicated one; docs/s counts dumps for (a) 
 for (b)/(c).
 
 Then "the MinHash signature stage alone", in this process on the largest set's gold stories:
-storysift's pure functions (transforms/deduplicate.py: shingle_list + shingle_hash_arrays +
-minhash_signature, the signature part of compute_sketch; and compute_sketch whole) against rensa
-(RMinHash per story, and its bulk matrix call) and datasketch's MinHash.bulk; interleaved
-repetitions, best of --reps.
+storysift's pure functions as the pipeline runs them, in batches of about SKETCH_BATCH_CHARS
+characters (transforms/deduplicate.py: shingle_hash_batch + MinHasher.signatures, the signature
+part of compute_sketches; and compute_sketches whole) against "the rensa path" (RMinHash per
+story updated with the 5-gram strings), rensa's bulk matrix call and datasketch's MinHash.bulk;
+interleaved repetitions, best of --reps; and checks that the batched shingle hashes equal their
+plain-Python definition, the rensa engine's signatures RMinHash's of them, the datasketch engine's
+datasketch's MinHash(hashfunc=int) of their low 32 bits.
 
 --memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
 peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
@@ -220,9 +223,23 @@ def gold_texts(set_dir: Path) -> list[str]:
     return texts
 
 
+def story_batches(texts: list[str], budget: int) -> list[list[str]]:
+    """The texts cut into batches as the pipeline's BatchElements does (`deduplicate._story_batches`):
+    a batch is emitted when the next text would take it past `budget` characters (+1 per text)."""
+    batches, current, size = [], [], 0
+    for t in texts:
+        if current and size + len(t) + 1 > budget:
+            batches.append(current)
+            current, size = [], 0
+        current.append(t)
+        size += len(t) + 1
+    return batches + ([current] if current else [])
+
+
 def signature_stage(texts: list[str], reps: int) -> dict:
     """Seconds (best of reps, interleaved) to sign every text, each way; and signature agreement."""
     sys.path.insert(0, str(ROOT))
+    import numpy as np
     from datasketch import MinHash
     from rensa import RMinHash
 
@@ -231,29 +248,40 @@ def signature_stage(texts: list[str], reps: int) -> dict:
 
     config = dd.DedupConfig()
     n, num_perm, seed = config.shingle_size, config.num_perm, config.seed
-    template = dd.minhash_template(num_perm, seed)
+    minhasher = dd.MinHasher("rensa", num_perm, seed)
+    datasketch_engine = dd.MinHasher("datasketch", num_perm, seed)
+    batches = story_batches(texts, dd.SKETCH_BATCH_CHARS)
     shingled = [dd.shingle_list(t, n) for t in texts]
 
-    # The signature part of compute_sketch as the pipeline runs it: distinct shingles hashed in one
-    # batch (shingle_hash_arrays: sha1 each, digests read by numpy), then the permutations.
+    # The signature part of compute_sketches as the pipeline runs it (ComputeSignatures: batches
+    # of about SKETCH_BATCH_CHARS characters): the batch's shingle hashes (words found and hashed
+    # with numpy, 5-gram hashes combined from them), then one rensa call for its signatures.
     def ours_signature():
-        for t in texts:
-            h32, _ = dd.shingle_hash_arrays(list(dict.fromkeys(dd.shingle_list(t, n))))
-            dd.minhash_signature(h32, template)
+        for batch in batches:
+            minhasher.signatures(*dd.shingle_hash_batch(batch, n))
 
-    def ours_signature_preshingled():
-        for sh in shingled:
-            dd.minhash_signature(dd.shingle_hash_arrays(list(dict.fromkeys(sh)))[0], template)
+    def ours_signature_datasketch():
+        for batch in batches:
+            datasketch_engine.signatures(*dd.shingle_hash_batch(batch, n))
+
+    def ours_signature_per_story():
+        for t in texts:
+            minhasher.signatures(*dd.shingle_hash_batch([t], n))
 
     stories = [
         Story(id=f"{i:08x}", uri="u", record=0, start=0, end=len(t), text=t, kind="article",
               title=None, kicker=None, deck=None, truncated=False)
         for i, t in enumerate(texts)
     ]  # fmt: skip
+    story_batches_ = []
+    at = 0
+    for batch in batches:
+        story_batches_.append(stories[at : at + len(batch)])
+        at += len(batch)
 
-    def ours_compute_sketch():
-        for s in stories:
-            dd.compute_sketch(s, config, template)
+    def ours_compute_sketches():
+        for batch in story_batches_:
+            dd.compute_sketches(batch, config, minhasher)
 
     def rensa_per_story():
         for t in texts:
@@ -270,28 +298,19 @@ def signature_stage(texts: list[str], reps: int) -> dict:
     def rensa_bulk():
         RMinHash.digest_matrix_from_token_sets([dd.shingle_list(t, n) for t in texts], num_perm, seed)
 
-    sys.path.insert(0, str(HERE))
-    from fast_minhash import FastMinHash
-
-    fast = FastMinHash(num_perm, seed, n)
-
-    def prototype_batched():
-        for i in range(0, len(texts), 256):
-            fast.signatures(texts[i : i + 256])
-
     def datasketch_bulk():
         MinHash.bulk([[s.encode("utf-8") for s in dd.shingle_list(t, n)] for t in texts], num_perm=num_perm)
 
     ways = {
-        "storysift signature (shingle_list + shingle_hash_arrays + minhash_signature)": ours_signature,
-        "storysift compute_sketch (signature + text hash + containment sample)": ours_compute_sketch,
+        "storysift signature (shingle_hash_batch + rensa, batched as the pipeline)": ours_signature,
         "rensa RMinHash per story (same shingle_list)": rensa_per_story,
+        "storysift compute_sketches (signature + text hash + set, sample, head; batched)": (
+            ours_compute_sketches
+        ),
+        "storysift signature, --minhash-engine datasketch (batched)": ours_signature_datasketch,
+        "storysift signature, one story per call": ours_signature_per_story,
         "rensa digest_matrix_from_token_sets (bulk)": rensa_bulk,
         "datasketch MinHash.bulk (same shingles)": datasketch_bulk,
-        "prototype benchmarks/fast_minhash.py (vectorised, 256 per batch; not datasketch's values)": (
-            prototype_batched
-        ),
-        "storysift signature, shingles given": ours_signature_preshingled,
         "rensa RMinHash per story, shingles given": rensa_preshingled,
     }
     best = {name: float("inf") for name in ways}
@@ -301,27 +320,42 @@ def signature_stage(texts: list[str], reps: int) -> dict:
             fn()
             best[name] = min(best[name], time.perf_counter() - t)
     text_mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    # Agreement: our signature equals datasketch's MinHash of the same shingles (the contract).
+    # Agreement, on a sample: the batched shingle hashes are the plain-Python definition's; the
+    # rensa engine's signatures are RMinHash's of those hashes (its per-set API); the datasketch
+    # engine's are datasketch's MinHash(hashfunc=int) of their stored low 32 bits.
     sample = texts[:50]
-    agree = all(
-        dd.minhash_signature(dd.shingle_hash_arrays(list(dict.fromkeys(sh)))[0], template)
-        == _datasketch_signature(MinHash, sh, num_perm, seed)
-        == dd.minhash_signature([dd.shingle_hashes(s)[0] for s in dict.fromkeys(sh)], template)
-        for sh in (dd.shingle_list(t, n) for t in sample)
-        if sh
-    )
+    hashes, offsets = dd.shingle_hash_batch(sample, n)
+    per_text = [hashes[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    definition = [dd.text_shingle_hashes(t, n) for t in sample]
+    rensa_ref = RMinHash.digest_matrix_from_token_hash_sets(definition, num_perm, seed).to_rows()
+    agreement = {
+        "shingle_hashes_equal_definition": all(
+            h.tolist() == d for h, d in zip(per_text, definition, strict=True)
+        ),
+        "rensa_engine_equals_rminhash": [
+            np.frombuffer(s, dtype=">u4").tolist() for s in minhasher.signatures(hashes, offsets)
+        ]
+        == rensa_ref,
+        "datasketch_engine_equals_datasketch": all(
+            s == _datasketch_signature(MinHash, d, num_perm, seed)
+            for s, d in zip(datasketch_engine.signatures(hashes, offsets), definition, strict=True)
+        ),
+    }
+    ratio = best["rensa RMinHash per story (same shingle_list)"] / best[next(iter(ways))]
     return {
         "texts": len(texts),
         "text_mb": round(text_mb, 2),
+        "batches": len(batches),
         "seconds": {k: round(v, 3) for k, v in best.items()},
         "texts_per_s": {k: round(len(texts) / v, 1) for k, v in best.items()},
-        "signature_equals_datasketch": agree,
+        "storysift_signature_speedup_over_rensa_path": round(ratio, 2),
+        "agreement": agreement,
     }
 
 
-def _datasketch_signature(MinHash, shingles, num_perm, seed) -> bytes:  # noqa: N803 - the class
-    m = MinHash(num_perm=num_perm, seed=seed)
-    m.update_batch([s.encode("utf-8") for s in set(shingles)])
+def _datasketch_signature(MinHash, hashes, num_perm, seed) -> bytes:  # noqa: N803 - the class
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    m.update_batch([h & 0xFFFFFFFF for h in hashes])
     return m.hashvalues.astype(">u4").tobytes()
 
 
@@ -532,7 +566,9 @@ def print_table(results: dict) -> None:
         print(f"\nsignature stage on {sig['texts']} gold stories ({sig['text_mb']} MB), best of reps:")
         for name, seconds in sig["seconds"].items():
             print(f"  {seconds:8.3f} s  {sig['texts_per_s'][name]:>10} texts/s  {name}")
-        print(f"  storysift signatures equal datasketch's: {sig['signature_equals_datasketch']}")
+        speedup = sig["storysift_signature_speedup_over_rensa_path"]
+        print(f"  storysift signature over the rensa path: {speedup}x")
+        print(f"  agreement: {json.dumps(sig['agreement'])}")
     if "memory_run" in results:
         m = results["memory_run"]
         for key, run in m.items():

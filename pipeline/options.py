@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipeline.runners import LOCAL_RUNNER_NAMES
-from transforms.deduplicate import VERIFY_MODES, DedupConfig, check_against
+from transforms.deduplicate import MINHASH_ENGINES, VERIFY_MODES, DedupConfig, check_against
 from transforms.parse_teasers import DEFAULT_MIN_CHARS, ParseConfig
 from transforms.read_dumps import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadConfig
 from transforms.repeated_lines import RepeatConfig
@@ -69,6 +69,15 @@ class StorysiftOptions(PipelineOptions):
             "(default; 4 bytes per distinct shingle per story), or estimated from the MinHash signatures "
             "and shingle samples (about 0.6 KB per story, less for long stories, noisier near the "
             "thresholds).",
+        )
+        parser.add_argument(
+            "--minhash-engine",
+            dest="minhash_engine",
+            choices=MINHASH_ENGINES,
+            default=DedupConfig.minhash_engine,
+            help="Who computes the MinHash signatures of the shingle hashes: rensa (native, a batch of "
+            "stories per call; default) or datasketch (its affine32 permutations, in numpy). Signatures "
+            "of one engine are not comparable with the other's: --against needs the same engine.",
         )
         parser.add_argument(
             "--against",
@@ -258,6 +267,7 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
         shingle_size=o.shingle_size,
         containment_threshold=o.containment_threshold,
         verify=o.verify,
+        minhash_engine=o.minhash_engine,
         against=tuple(o.against or ()),
         signatures_shards=o.num_shards or DEFAULT_NUM_SHARDS,  # the folder: assembly.build_pipeline
         # the local runner holds everything in memory anyway: its keyed side inputs are dicts

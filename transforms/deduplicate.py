@@ -3,12 +3,13 @@
 The steps of `Deduplicate`, in order (every shuffle carries ids, labels, hashes and keys,
 never a story's text):
 
-1. `ComputeSignatures`: a `StorySketch` per story: the hash of its normalised text, a
-   datasketch MinHash signature of its word shingles, a consistent sample of its shingle
-   hashes (containment), the hashes of its first shingles (alignment) and, with
-   `verify="exact"`, the set of all its shingle hashes. It leaves as three small pieces: the
-   packed sketch (for verification), its bucket keys, its text hash. With `against`, the kept
-   stories of earlier runs join as "previous" sketches read from their `signatures/` folders.
+1. `ComputeSignatures`: a `StorySketch` per story, stories taken in batches: the hash of its
+   normalised text, a MinHash signature of its shingle hashes (rensa's RMinHash, or datasketch's
+   affine32 with `minhash_engine="datasketch"`), a consistent sample of its shingle hashes
+   (containment), the hashes of its first shingles (alignment) and, with `verify="exact"`, the
+   set of all its shingle hashes. It leaves as three small pieces: the packed sketch (for
+   verification), its bucket keys, its text hash. With `against`, the kept stories of earlier
+   runs join as "previous" sketches read from their `signatures/` folders.
 2. `GroupExactCopies`: stories with the same normalised text are linked to the best-ranked
    copy ("exact").
 3. `GroupBands`: candidate pairs from shared keys (the MinHash LSH bands, for near copies,
@@ -31,6 +32,25 @@ never a story's text):
    stories that have a duplicate are a side input of a ParDo over the stories, so texts
    never go through a GroupByKey.
 
+Shingle hashes (everything in a sketch is built from them; `SHINGLE_HASH` names this version):
+the words of a text are `re.findall(r"\\w+", text.lower())`; a shingle is n consecutive words
+(`shingle_size`), a text of k < n words is one shingle of its k words, a text without words has
+none. With fmix64 = MurmurHash3's 64-bit finalizer and all arithmetic mod 2**64:
+
+    word_hash(c_0 .. c_L-1)     = fmix64(sum of ord(c_i) * P**i)          P = 0x9E3779B97F4A7C15
+    shingle_hash(w_1 .. w_k)    = fmix64((((k * M + w_1) * M + w_2) ... ) * M + w_k)
+                                                                           M = 0xC2B2AE3D27D4EB4F
+
+(w_j = word_hash of the j-th word). Only integer arithmetic on code points: the same values on
+every platform, process and Python (no salted `hash()`), pinned by a test. `text_shingle_hashes`
+is this definition in plain Python; `shingle_hash_batch` computes it for a whole batch of texts
+with numpy, each word hashed once. The rensa engine signs the 64-bit hashes; a sketch stores
+their low 32 bits (shingle set, head, sample; the datasketch engine's input): 4 bytes per
+distinct shingle, as the old sha1-based values, and two distinct shingles of two stories agree
+there with probability 2**-32 (a few hundred shingles per story: ~1e-5 spurious matches per
+compared pair, far below what moves a Jaccard or a containment). The high 32 bits choose the
+containment sample (`sampled_mask`), independently of the stored value.
+
 Everything that decides something is a pure function of this module; the Beam classes only
 route records. Nothing depends on element order or on Python's salted `hash()`, so any
 runner and any number of workers give the same output.
@@ -40,9 +60,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import math
-import operator
 import re
 import struct
 import unicodedata
@@ -61,6 +81,7 @@ CONTAINED = "contained"
 REASONS = (EXACT, NEAR, CONTAINED)
 
 VERIFY_MODES = ("estimate", "exact")
+MINHASH_ENGINES = ("rensa", "datasketch")
 SIDE_INPUTS = ("dict", "multimap")
 
 SIGNATURES = "signatures"  # the folder beside clean/, duplicates/, rejected/
@@ -79,6 +100,10 @@ class DedupConfig:
     # "estimate": Jaccard from the MinHash signatures, containment from the shingle samples;
     # "exact": both from the sets of shingle hashes (4 bytes per distinct shingle per story).
     verify: str = "exact"
+    # Who computes the MinHash signatures of the shingle hashes: "rensa" (RMinHash, native, the
+    # whole batch in one call) or "datasketch" (its affine32 permutations of the stored 32-bit
+    # values). Signatures of different engines are not comparable (`signature_params`).
+    minhash_engine: str = "rensa"
     # A bucket (stories sharing a key) of up to this many distinct texts gives every pair; a
     # larger one links each member to the bucket's `bucket_hubs` best-ranked members only.
     max_bucket_size: int = 32
@@ -122,6 +147,10 @@ class DedupConfig:
     def __post_init__(self):
         if self.verify not in VERIFY_MODES:
             raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {self.verify!r}")
+        if self.minhash_engine not in MINHASH_ENGINES:
+            raise ValueError(
+                f"minhash_engine must be one of {', '.join(MINHASH_ENGINES)}, not {self.minhash_engine!r}"
+            )
         if self.head_shingles < 1:
             raise ValueError("head_shingles must be >= 1 (contained stories are found by their openings)")
         if self.bucket_hubs < 1 or self.max_bucket_size < 2 or self.bucket_shard_stories < 1:
@@ -178,15 +207,154 @@ def shingles(text: str, n: int) -> set[str]:
     return set(shingle_list(text, n))
 
 
-def shingle_hashes(shingle: str) -> tuple[int, int]:
-    """(32-bit, 64-bit) hashes of a shingle from one sha1.
+# ------------------------------------------------------------------ shingle hashes
 
-    The 32-bit value is exactly datasketch's `sha1_hash32` (what `MinHash.update` would use)
-    and is what sketches store; the 64-bit value (other digest bytes) decides which shingles
-    are sampled, independently of the stored value.
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_WORD_BASE = 0x9E3779B97F4A7C15  # P: odd, so every power of it is a unit mod 2**64
+_SHINGLE_BASE = 0xC2B2AE3D27D4EB4F  # M
+_FMIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)  # MurmurHash3's fmix64 multipliers
+# What `signature_params` records: change it whenever a shingle hash value changes.
+SHINGLE_HASH = "words-poly-fmix64/1"
+
+
+def fmix64(h: int) -> int:
+    """MurmurHash3's 64-bit finalizer: a bijection of 64-bit values whose every output bit
+    depends on every input bit."""
+    h ^= h >> 33
+    h = (h * _FMIX[0]) & _MASK64
+    h ^= h >> 33
+    h = (h * _FMIX[1]) & _MASK64
+    return h ^ (h >> 33)
+
+
+def word_hash(word: str) -> int:
+    """64-bit hash of one (lowercased) word: fmix64(sum of ord(c_i) * P**i mod 2**64)."""
+    acc, power = 0, 1
+    for ch in word:
+        acc = (acc + ord(ch) * power) & _MASK64
+        power = (power * _WORD_BASE) & _MASK64
+    return fmix64(acc)
+
+
+def shingle_hash(word_hashes: Sequence[int]) -> int:
+    """64-bit hash of a run of k words from their `word_hash`es, in order:
+    fmix64((((k * M + w_1) * M + w_2) ... ) * M + w_k mod 2**64)."""
+    acc = len(word_hashes)
+    for w in word_hashes:
+        acc = (acc * _SHINGLE_BASE + w) & _MASK64
+    return fmix64(acc)
+
+
+def text_shingle_hashes(text: str, n: int) -> list[int]:
+    """The 64-bit hashes of `shingle_list(text, n)`, in text order with repeats: the definition,
+    one word at a time in plain Python (the pipeline runs `shingle_hash_batch`)."""
+    words = [word_hash(w) for w in _WORD.findall(text.lower())]
+    if not words:
+        return []
+    if len(words) < n:
+        return [shingle_hash(words)]
+    return [shingle_hash(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def _word_char_table() -> np.ndarray:
+    """Which code points of the Basic Multilingual Plane `\\w` matches (asked of `re` itself)."""
+    table = np.zeros(0x10000, dtype=bool)
+    for m in _WORD.finditer("".join(map(chr, range(0x10000)))):
+        table[m.start() : m.end()] = True
+    return table
+
+
+_BMP_WORD_CHARS = _word_char_table()  # a constant (64 KB), the same in every process
+
+
+def _fmix64_array(h: np.ndarray) -> np.ndarray:
+    """`fmix64` of a uint64 array (numpy's uint64 products wrap mod 2**64)."""
+    h = h ^ (h >> np.uint64(33))
+    h *= np.uint64(_FMIX[0])
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(_FMIX[1])
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    """base**0 .. base**(count - 1) mod 2**64 as uint64."""
+    powers = np.full(max(count, 1), base, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, dtype=np.uint64)
+
+
+def word_hash_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`word_hash` of every word of many texts at once: (uint64 hashes of all words, text after
+    text; the number of words of each text).
+
+    The words are those of `_WORD.findall(text.lower())`, found with numpy: the lowercased texts
+    are joined by NUL (not a word character, so no word spans two texts) and read as UTF-32 code
+    points; a word is a maximal run of code points `\\w` matches (a table asked of `re`; the
+    rare code points beyond the BMP are asked one by one). Each word's polynomial is one
+    `np.add.reduceat` over its characters.
     """
-    digest = hashlib.sha1(shingle.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[8:16], "little")
+    lowered = [t.lower() for t in texts]
+    codes = np.frombuffer("\x00".join(lowered).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    is_word = _BMP_WORD_CHARS[np.minimum(codes, 0xFFFF)]
+    astral = np.flatnonzero(codes > 0xFFFF)
+    if len(astral):
+        is_word[astral] = [_WORD.match(chr(c)) is not None for c in codes[astral].tolist()]
+    edges = np.diff(is_word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    # words per text: word starts before each text's end (the NUL after it, or the end)
+    text_ends = np.cumsum(np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered)) + 1) - 1
+    counts = np.diff(np.searchsorted(starts, text_ends), prepend=0)
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64), counts
+    chars = codes[is_word].astype(np.uint64)
+    first = np.cumsum(lengths) - lengths  # each word's first character in `chars`
+    position = np.arange(len(chars)) - np.repeat(first, lengths)  # i of each character in its word
+    terms = chars * _powers(_WORD_BASE, int(lengths.max()))[position]
+    return _fmix64_array(np.add.reduceat(terms, first)), counts
+
+
+def shingle_hash_batch(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`text_shingle_hashes` of many texts at once: (uint64 hashes, offsets): text i's shingle
+    hashes, in text order with repeats, are hashes[offsets[i] : offsets[i + 1]].
+
+    Every word is hashed once; the n-word polynomial is evaluated with numpy over all the
+    batch's words at once (n multiply-adds per word), and only the windows inside one text
+    are kept. A text of fewer than n words (one shingle) is hashed in plain Python.
+    """
+    words, counts = word_hash_batch(texts)
+    full = counts >= n
+    per_text = np.where(full, counts - n + 1, (counts > 0).astype(np.int64))
+    offsets = np.concatenate(([0], np.cumsum(per_text)))
+    out = np.empty(int(offsets[-1]), dtype=np.uint64)
+    word_offsets = np.cumsum(counts) - counts
+    if full.any():
+        windows = len(words) - n + 1
+        acc = np.full(windows, n, dtype=np.uint64)
+        for j in range(n):
+            acc *= np.uint64(_SHINGLE_BASE)
+            acc += words[j : j + windows]
+        kept = np.where(full, per_text, 0)
+        # the window starts of the texts with >= n words, text after text
+        window_starts = np.repeat(word_offsets - (np.cumsum(kept) - kept), kept) + np.arange(int(kept.sum()))
+        out[np.repeat(full, per_text)] = _fmix64_array(acc[window_starts])
+    for i in np.flatnonzero(~full & (counts > 0)).tolist():
+        out[offsets[i]] = shingle_hash(words[word_offsets[i] : word_offsets[i] + counts[i]].tolist())
+    return out, offsets
+
+
+def stored_values(hashes: np.ndarray) -> np.ndarray:
+    """The 32-bit values a sketch keeps of 64-bit shingle hashes (shingle sets, heads, samples,
+    the datasketch engine's input): their low 32 bits."""
+    return (hashes & np.uint64(_MASK32)).astype("<u4")
+
+
+def sampled_mask(hashes: np.ndarray, modulus: int) -> np.ndarray:
+    """Which shingles join the containment sample: high 32 bits % modulus == 0 (independent of
+    the stored low 32 bits)."""
+    return (hashes >> np.uint64(32)) % np.uint64(modulus) == 0
 
 
 def pack_u32(values: Iterable[int]) -> bytes:
@@ -198,74 +366,81 @@ def unpack_u32(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4")
 
 
-def containment_sample(ordered: Sequence[tuple[int, int]], modulus: int, anchors: int) -> tuple[int, ...]:
-    """Consistent sample of a story's shingles, in text order without repeats, as their 32-bit
-    hashes: the first `anchors` distinct shingles, then every shingle whose 64-bit hash %
-    modulus == 0. `ordered` holds the (32-bit, 64-bit) hashes of the shingles in text order.
+def containment_sample(ordered: Sequence[int], modulus: int, anchors: int) -> tuple[int, ...]:
+    """Consistent sample of a story's shingles, in text order without repeats, as their stored
+    32-bit values: the first `anchors` distinct shingles, then every shingle whose 64-bit hash
+    has high 32 bits % modulus == 0. `ordered` holds the 64-bit shingle hashes in text order.
 
     The same shingle is sampled in every story (consistent sampling), so the share of a
     story's sample found in another story's sample estimates its containment. The anchors
     make short texts usable; a teaser and its article share their opening shingles.
     """
     kept: dict[int, None] = {}
-    for h32, h64 in ordered:
-        if h32 not in kept and (len(kept) < anchors or h64 % modulus == 0):
-            kept[h32] = None
+    for h in ordered:
+        low = h & _MASK32
+        if low not in kept and (len(kept) < anchors or (h >> 32) % modulus == 0):
+            kept[low] = None
     return tuple(kept)
 
 
-_DIGEST = operator.methodcaller("digest")
-
-
-def shingle_hash_arrays(distinct: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """`shingle_hashes` of many shingles at once, as two arrays (uint32, uint64) in the given order.
-
-    Still one sha1 per shingle (the 32-bit value must stay datasketch's `sha1_hash32`); what is
-    batched is everything around it: the digests are joined and their bytes read by numpy instead
-    of two `int.from_bytes` and a tuple per shingle (about half the cost of the signature stage).
-    """
-    if not distinct:
-        return np.empty(0, dtype="<u4"), np.empty(0, dtype="<u8")
-    # map() chains keep the per-shingle loop in C: encode (UTF-8), sha1, digest
-    joined = b"".join(map(_DIGEST, map(hashlib.sha1, map(str.encode, distinct))))
-    digests = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 20)
-    return digests[:, :4].copy().view("<u4").ravel(), digests[:, 8:16].copy().view("<u8").ravel()
-
-
-def containment_sample_arrays(
-    h32: np.ndarray, h64: np.ndarray, modulus: int, anchors: int
-) -> tuple[int, ...]:
-    """`containment_sample` of the distinct shingles in first-occurrence order (h32/h64 arrays).
-
-    The same result as `containment_sample` over the shingles in text order with repeats: a
-    repeated shingle brings no new hash and cannot pass a test its first occurrence failed. Once
-    `anchors` hashes are kept only sampled shingles can join, so only those are visited.
-    """
-    values = h32.tolist()
+def containment_sample_arrays(values: np.ndarray, sampled: np.ndarray, anchors: int) -> tuple[int, ...]:
+    """`containment_sample` from arrays: the stored values of a story's shingles in text order
+    and which of them are sampled (`sampled_mask`). Once `anchors` values are kept only sampled
+    shingles can join, so only those are visited."""
     kept: dict[int, None] = {}
     i = 0
     while i < len(values) and len(kept) < anchors:
-        kept.setdefault(values[i], None)
+        kept.setdefault(int(values[i]), None)
         i += 1
-    for j in (np.flatnonzero(h64[i:] % np.uint64(modulus) == 0) + i).tolist():
-        kept.setdefault(values[j], None)
+    kept.update(dict.fromkeys(values[i:][sampled[i:]].tolist()))
     return tuple(kept)
 
 
+def first_distinct(values: np.ndarray, count: int) -> list[int]:
+    """The first `count` distinct values, in order (a story's head)."""
+    window = max(2 * count, 16)
+    kept: dict[int, None] = dict.fromkeys(values[:window].tolist())
+    at = window
+    while len(kept) < count and at < len(values):  # a text that repeats itself at once
+        kept.update(dict.fromkeys(values[at : at + window].tolist()))
+        at += window
+    return list(kept)[:count]
+
+
+def sorted_sets(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of each text, sorted, for a whole batch in one sort: (values, offsets)
+    as for `shingle_hash_batch`. Each value is sorted with its text's index in the high bits."""
+    owner = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+    keys = np.sort((owner << np.uint64(32)) | values.astype(np.uint64))
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    set_offsets = np.searchsorted(keys >> np.uint64(32), np.arange(len(offsets), dtype=np.uint64))
+    return stored_values(keys), set_offsets
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> int:
+    """|A & B| of two arrays, each without repeats (sorted or not): in their merged sort a shared
+    value shows as two equal neighbours (fewer numpy calls than np.intersect1d or np.isin, about
+    half their time at story sizes)."""
+    merged = np.concatenate((a, b))
+    merged.sort()
+    return int(np.count_nonzero(merged[1:] == merged[:-1]))
+
+
 def containment(small: Sequence[int] | np.ndarray, large: Sequence[int] | np.ndarray) -> float:
-    """Share of the hashes of `small` found in `large` (0.0 for an empty `small`): from two
-    consistent samples, an estimate of |S & A| / |S|; from two full shingle sets, its value."""
+    """Share of the distinct hashes of `small` found in `large` (0.0 for an empty `small`): from
+    two consistent samples, an estimate of |S & A| / |S|; from two full shingle sets, its value."""
     small = np.unique(np.asarray(small, dtype=np.uint32))
     if not len(small):
         return 0.0
-    return float(np.isin(small, np.asarray(large, dtype=np.uint32)).sum()) / len(small)
+    return _common(small, np.unique(np.asarray(large, dtype=np.uint32))) / len(small)
 
 
 def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """|A & B| / |A | B| of two sets of shingle hashes (sorted, without repeats)."""
     if not len(a) and not len(b):
         return 0.0
-    both = len(np.intersect1d(a, b, assume_unique=True))
+    both = _common(a, b)
     return both / (len(a) + len(b) - both)
 
 
@@ -280,10 +455,9 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def minhash_template(num_perm: int, seed: int):
-    """An empty datasketch MinHash fed with precomputed 32-bit shingle hashes.
-
-    Same seed -> same permutations on every worker; the hash values equal those of
-    `MinHash(num_perm, seed)` updated with the shingles' UTF-8 bytes (tested).
+    """An empty datasketch MinHash fed with precomputed 32-bit values (`hashfunc=int`): the
+    `--minhash-engine datasketch` signatures are its hash values after updating it with the
+    stored (low 32-bit) values of the shingle hashes. Same seed -> same permutations everywhere.
     """
     from datasketch import MinHash
 
@@ -326,6 +500,53 @@ def _affine32_fmix(template):
     return _fmix
 
 
+def minhash_id(engine: str) -> str:
+    """The engine and its algorithm version, as `signature_params` records them: signatures
+    made another way are not comparable (`--against` refuses them)."""
+    if engine == "rensa":
+        from rensa import RMinHash
+
+        return f"rensa-rminhash/{RMinHash.ALGORITHM_VERSION}"
+    if engine == "datasketch":
+        return "datasketch-affine32"
+    raise ValueError(f"minhash_engine must be one of {', '.join(MINHASH_ENGINES)}, not {engine!r}")
+
+
+class MinHasher:
+    """MinHash signatures of many stories' shingle hashes in one call (one per worker: `setup`).
+
+    "rensa": `RMinHash.digest_matrix_from_flat_token_hashes` of the 64-bit shingle hashes, the
+    whole batch in one native call (the same values as `RMinHash.digest_matrix_from_token_hash_sets`
+    of each story's hashes; tested); "datasketch": `minhash_signature` of each story's stored
+    32-bit values (its affine32 permutations). A signature is big-endian uint32 bytes either way
+    and depends only on its own story's shingles, never on the batch.
+    """
+
+    def __init__(self, engine: str, num_perm: int, seed: int):
+        if engine not in MINHASH_ENGINES:
+            raise ValueError(f"minhash_engine must be one of {', '.join(MINHASH_ENGINES)}, not {engine!r}")
+        self.engine, self.num_perm, self.seed = engine, num_perm, seed
+        if engine == "rensa":
+            from rensa import RMinHash
+
+            self._digests = RMinHash.digest_matrix_from_flat_token_hashes
+            self._row = struct.Struct(f">{num_perm}I")
+        else:
+            self._template = minhash_template(num_perm, seed)
+
+    def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> list[bytes]:
+        """The signature of each story; story i's shingle hashes are hashes[offsets[i]:offsets[i + 1]]
+        (uint64, repeats allowed: a MinHash only sees the set)."""
+        if len(offsets) < 2:
+            return []
+        if self.engine == "rensa":
+            matrix = self._digests(hashes, offsets.tolist(), self.num_perm, self.seed)
+            return list(itertools.starmap(self._row.pack, matrix.to_rows()))
+        values = stored_values(hashes)
+        bounds = offsets.tolist()
+        return [minhash_signature(values[a:b], self._template) for a, b in itertools.pairwise(bounds)]
+
+
 def estimated_jaccard(sig_a: bytes, sig_b: bytes) -> float:
     """Share of equal MinHash values: datasketch's Jaccard estimate."""
     a = np.frombuffer(sig_a, dtype=">u4")
@@ -358,11 +579,11 @@ class StorySketch:
     id: str
     rank: tuple[int, int, str]  # representative_key of the story: (tier, -len(text), id)
     text_hash: str
-    num_shingles: int
+    num_shingles: int  # distinct stored shingle values (the size of shingle_set)
     signature: bytes  # MinHash values, big-endian uint32
-    sample: bytes  # containment sample: 32-bit shingle hashes in text order (pack_u32)
-    head: bytes = b""  # 32-bit hashes of the first head_shingles distinct shingles, in order
-    shingle_set: bytes = b""  # verify="exact": every distinct shingle hash, sorted (else empty)
+    sample: bytes  # containment sample: stored shingle values in text order (pack_u32)
+    head: bytes = b""  # stored values of the first head_shingles distinct shingles, in order
+    shingle_set: bytes = b""  # verify="exact": every distinct stored value, sorted (else empty)
     previous: bool = False  # read from an earlier run's signatures/
     cluster: str | None = None  # an earlier run's cluster (previous sketches only)
 
@@ -440,33 +661,45 @@ def story_label(story: Story) -> str:
     return node_label(representative_key(story))
 
 
-def compute_sketch(story: Story, config: DedupConfig, template) -> StorySketch:
-    """The sketch of one story (template: `minhash_template(config.num_perm, config.seed)`)."""
-    # Distinct shingles in first-occurrence order: everything below (sample, head) only ever
-    # looks at a shingle's first occurrence, so the repeats need no hashing.
-    distinct = list(dict.fromkeys(shingle_list(story.text, config.shingle_size)))
-    h32, h64 = shingle_hash_arrays(distinct)
-    distinct32 = h32.tolist()
-    head = list(dict.fromkeys(distinct32))[: config.head_shingles]
-    return StorySketch(
-        id=story.id,
-        rank=representative_key(story),
-        text_hash=text_hash(story.text),
-        num_shingles=len(distinct),
-        signature=minhash_signature(h32, template),
-        sample=pack_u32(containment_sample_arrays(h32, h64, config.sample_modulus, config.anchor_shingles)),
-        head=pack_u32(head),
-        shingle_set=_sorted_distinct_u32(h32) if config.verify == "exact" else b"",
-    )
+def compute_sketches(
+    stories: Sequence[Story], config: DedupConfig, minhasher: MinHasher
+) -> list[StorySketch]:
+    """The sketches of a batch of stories (minhasher: `MinHasher(config.minhash_engine,
+    config.num_perm, config.seed)`). Each sketch is a function of its own story only: any batch
+    gives the same sketch as `compute_sketch` of the story alone (tested).
+
+    The shingle hashes of the whole batch come from one `shingle_hash_batch`, its signatures from
+    one engine call and its sorted shingle sets from one sort; what is left per story is slicing.
+    """
+    hashes, offsets = shingle_hash_batch([s.text for s in stories], config.shingle_size)
+    signatures = minhasher.signatures(hashes, offsets)
+    values = stored_values(hashes)
+    sampled = sampled_mask(hashes, config.sample_modulus)
+    sets, set_offsets = sorted_sets(values, offsets)
+    bounds, set_bounds = offsets.tolist(), set_offsets.tolist()
+    exact = config.verify == "exact"
+    out = []
+    for i, story in enumerate(stories):
+        a, b = bounds[i], bounds[i + 1]
+        shingle_set = sets[set_bounds[i] : set_bounds[i + 1]]
+        out.append(
+            StorySketch(
+                id=story.id,
+                rank=representative_key(story),
+                text_hash=text_hash(story.text),
+                num_shingles=len(shingle_set),
+                signature=signatures[i],
+                sample=pack_u32(containment_sample_arrays(values[a:b], sampled[a:b], config.anchor_shingles)),
+                head=pack_u32(first_distinct(values[a:b], config.head_shingles)),
+                shingle_set=shingle_set.tobytes() if exact else b"",
+            )
+        )
+    return out
 
 
-def _sorted_distinct_u32(values: np.ndarray) -> bytes:
-    """pack_u32(sorted(set(values))): sort, then drop repeats (np.unique's hashing path is slower
-    for the few hundred values of a story)."""
-    ordered = np.sort(values.astype("<u4"))
-    if len(ordered) > 1:
-        ordered = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
-    return ordered.tobytes()
+def compute_sketch(story: Story, config: DedupConfig, minhasher: MinHasher) -> StorySketch:
+    """The sketch of one story (see `compute_sketches`)."""
+    return compute_sketches([story], config, minhasher)[0]
 
 
 def candidate_keys(sketch: StorySketch, bands: int, rows: int, config: DedupConfig) -> list[int]:
@@ -576,8 +809,9 @@ def shard_candidates(
 
 
 def aligned_openings(small: StorySketch, large: StorySketch) -> bool:
-    """Whether the two stories start at about the same text: their heads share a shingle."""
-    return bool(np.isin(unpack_u32(small.head), unpack_u32(large.head)).any())
+    """Whether the two stories start at about the same text: their heads (distinct values)
+    share a shingle."""
+    return _common(unpack_u32(small.head), unpack_u32(large.head)) > 0
 
 
 def _opening(sketch: StorySketch) -> int | None:
@@ -598,36 +832,41 @@ def verify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> tuple[Ed
     threshold of its shingles in it, and, when it is a complete article, has a Jaccard of at
     least min_article_share with it (is about half of it or more). Edges join node labels.
     """
-    if x.label == y.label:
+    x_label, y_label = x.label, y.label  # a property that formats a string: read once
+    if x_label == y_label:
         return None, None
-    lo, hi = sorted((x.label, y.label))
+    lo, hi = sorted((x_label, y_label))
     if x.text_hash == y.text_hash:
         return Edge(lo, hi, EXACT, 1.0), None
     if x.num_shingles == 0 or y.num_shingles == 0:
         return None, None
     sets = _use_sets(x, y, config)
-    if sets:
-        jaccard = exact_jaccard(unpack_u32(x.shingle_set), unpack_u32(y.shingle_set))
+    both = 0
+    if sets:  # one intersection answers both the Jaccard and the containment
+        both = _common(unpack_u32(x.shingle_set), unpack_u32(y.shingle_set))
+        jaccard = both / (len(x.shingle_set) // 4 + len(y.shingle_set) // 4 - both)
     else:
         jaccard = estimated_jaccard(x.signature, y.signature)
     if jaccard >= config.threshold:
         return Edge(lo, hi, NEAR, round(jaccard, 4)), None
-    small, large = sorted((x, y), key=lambda s: (s.num_shingles, s.label))
+    (_, _, small), (_, _, large) = sorted(((x.num_shingles, x_label, x), (y.num_shingles, y_label, y)))
+    small_label, large_label = (x_label, y_label) if small is x else (y_label, x_label)
     if small.num_shingles < config.min_contained_shingles:
         return None, None
-    if not sets and len(unpack_u32(small.sample)) < config.min_contained_samples:
+    if not sets and len(small.sample) // 4 < config.min_contained_samples:
         return None, None
     if not aligned_openings(small, large):
         return None, None
     if sets:
-        score = containment(unpack_u32(small.shingle_set), unpack_u32(large.shingle_set))
-    else:
-        score = containment(unpack_u32(small.sample), unpack_u32(large.sample))
+        score = both / (len(small.shingle_set) // 4)
+    else:  # samples hold no repeats: no np.unique needed
+        sample = unpack_u32(small.sample)
+        score = _common(sample, unpack_u32(large.sample)) / max(len(sample), 1)
     if score < config.containment_threshold:
         return None, None
     if small.tier == 0 and jaccard < config.min_article_share:
         return None, "share"
-    return Edge(small.label, large.label, CONTAINED, round(score, 4)), None
+    return Edge(small_label, large_label, CONTAINED, round(score, 4)), None
 
 
 def classify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> Edge | None:
@@ -967,8 +1206,11 @@ def unpack_sketch(blob: bytes) -> StorySketch:
 
 
 def signature_params(config: DedupConfig) -> dict:
-    """What must match between runs for signatures to be comparable."""
+    """What must match between runs for signatures to be comparable (the shingle hash and the
+    MinHash engine with its algorithm version included)."""
     return {
+        "shingle_hash": SHINGLE_HASH,
+        "minhash": minhash_id(config.minhash_engine),
         "num_perm": config.num_perm,
         "seed": config.seed,
         "shingle_size": config.shingle_size,
@@ -1009,7 +1251,8 @@ def sketch_from_signature(line: str, config: DedupConfig) -> StorySketch:
     if params != signature_params(config):
         raise ValueError(
             f"signature of {record.get('id')} was made with {params}, this run uses "
-            f"{signature_params(config)}: --against needs the same --num-perm/--shingle-size"
+            f"{signature_params(config)}: --against needs the same --num-perm/--shingle-size/"
+            "--minhash-engine (and a storysift that hashes shingles the same way)"
         )
     tier, length = record["rank"]
     return StorySketch(
@@ -1078,18 +1321,42 @@ def _sketch_outputs(sketch: StorySketch, config: DedupConfig, bands: int, rows: 
     yield beam.pvalue.TaggedOutput(EXACT_ROWS, (sketch.text_hash, label))
 
 
+# Stories are sketched in batches of about this many characters (a larger story alone): the
+# hashing and the MinHash run once per batch (numpy, one native call), not once per story.
+SKETCH_BATCH_CHARS = 500_000
+
+
+def _story_chars(story: Story) -> int:
+    return len(story.text) + 1
+
+
+def _kept_chars(kept: tuple[Story, str]) -> int:
+    return len(kept[0].text) + 1
+
+
+def _story_batches(chars=_story_chars) -> beam.PTransform:
+    """Elements -> lists of about SKETCH_BATCH_CHARS characters of story text (`chars` of each).
+    A fixed target (no timing-based sizing), though no sketch depends on where a batch ends."""
+    return beam.BatchElements(
+        min_batch_size=SKETCH_BATCH_CHARS,
+        max_batch_size=SKETCH_BATCH_CHARS,
+        element_size_fn=chars,
+        record_metrics=False,
+    )
+
+
 class _SketchFn(beam.DoFn):
-    """story -> its bucket row; its exact row tagged."""
+    """[story] -> each story's bucket row; its exact row tagged."""
 
     def __init__(self, config: DedupConfig, bands: int, rows: int):
         self._config, self._bands, self._rows = config, bands, rows
 
     def setup(self):
-        self._template = minhash_template(self._config.num_perm, self._config.seed)
+        self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
 
-    def process(self, story: Story):
-        sketch = compute_sketch(story, self._config, self._template)
-        yield from _sketch_outputs(sketch, self._config, self._bands, self._rows)
+    def process(self, stories: list[Story]):
+        for sketch in compute_sketches(stories, self._config, self._minhasher):
+            yield from _sketch_outputs(sketch, self._config, self._bands, self._rows)
 
 
 class _PreviousOutputsFn(beam.DoFn):
@@ -1326,8 +1593,9 @@ class _DecideFn(beam.DoFn):
 
 class _ApplyFn(beam.DoFn):
     """story -> the story with its dedup fields (decisions: a keyed side input); with a
-    signatures_dir, (id, signature line) of each kept story tagged: its sketch is recomputed,
-    which costs less than keeping every sketch until the decisions are known."""
+    signatures_dir, (story, cluster) of each kept story tagged, for `_SignatureLinesFn`: its
+    sketch is recomputed, which costs less than keeping every sketch until the decisions are
+    known."""
 
     SIGNATURES = "signatures"
 
@@ -1342,9 +1610,6 @@ class _ApplyFn(beam.DoFn):
         }
         self._sizes = counters.distribution(counters.CLUSTER_SIZE)
 
-    def setup(self):
-        self._template = minhash_template(self._config.num_perm, self._config.seed)
-
     def process(self, story: Story, decisions):
         found = _get(decisions, story_label(story))
         if found is not None:
@@ -1357,13 +1622,26 @@ class _ApplyFn(beam.DoFn):
         if decision.duplicate_of is None:
             self._kept.inc()
             if self._config.signatures_dir is not None:
-                sketch = compute_sketch(story, self._config, self._template)
-                line = signature_line(sketch, decision.cluster, self._config)
-                yield beam.pvalue.TaggedOutput(self.SIGNATURES, (story.id, line))
+                yield beam.pvalue.TaggedOutput(self.SIGNATURES, (story, decision.cluster))
         else:
             self._dropped.inc()
             self._by_reason[decision.reason].inc()
         yield apply_decision(story, decision)
+
+
+class _SignatureLinesFn(beam.DoFn):
+    """[(kept story, cluster)] -> (id, signature line) of each (sketched in one batch)."""
+
+    def __init__(self, config: DedupConfig):
+        self._config = config
+
+    def setup(self):
+        self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
+
+    def process(self, batch: list[tuple[Story, str]]):
+        sketches = compute_sketches([story for story, _ in batch], self._config, self._minhasher)
+        for sketch, (_, cluster) in zip(sketches, batch, strict=True):
+            yield sketch.id, signature_line(sketch, cluster, self._config)
 
 
 class _WriteSignatureShardFn(beam.DoFn):
@@ -1397,7 +1675,8 @@ class ComputeSignatures(beam.PTransform):
 
     def expand(self, stories):
         args = (self._config, self._bands, self._rows)
-        parts = [stories | "Sketch" >> beam.ParDo(_SketchFn(*args)).with_outputs(EXACT_ROWS, main="rows")]
+        batches = stories | "Batch" >> _story_batches()
+        parts = [batches | "Sketch" >> beam.ParDo(_SketchFn(*args)).with_outputs(EXACT_ROWS, main="rows")]
         if self._previous is not None:
             fn = _PreviousOutputsFn(*args)
             parts.append(
@@ -1621,6 +1900,11 @@ class Deduplicate(beam.PTransform):
             carried = previous | "CarryForward" >> beam.Map(
                 lambda s: (s.id, signature_line(s, s.cluster, config))
             )
-            lines = (applied[_ApplyFn.SIGNATURES], carried) | "AllSignatures" >> beam.Flatten()
+            kept = (
+                applied[_ApplyFn.SIGNATURES]
+                | "BatchKept" >> _story_batches(_kept_chars)
+                | "SignatureLines" >> beam.ParDo(_SignatureLinesFn(config))
+            )
+            lines = (kept, carried) | "AllSignatures" >> beam.Flatten()
             _ = lines | "WriteSignatures" >> WriteSignatures(config)
         return applied.stories
