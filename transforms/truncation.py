@@ -6,6 +6,7 @@ from transforms import line_cues
 
 # A short unpunctuated last line (a score, a name, a venue) is a table row, not a cut.
 MIN_WORDS_FOR_UNPUNCTUATED_CUT = 6
+_BULLET_START = tuple("-–—•*·")
 
 
 def is_truncated(last_paragraph: str) -> bool:
@@ -24,4 +25,6 @@ def is_truncated(last_paragraph: str) -> bool:
         return False
     if line_cues.dangling_function_word(text):
         return True
+    if text.startswith(_BULLET_START):
+        return False  # an item of a bulleted list ending the story: items carry no full stop
     return line_cues.word_count(text) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT
