@@ -212,3 +212,19 @@ def looks_like_title(line: str) -> bool:
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+# ---------------------------------------------------------------- line shape
+
+_SHAPE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def shape_tokens(text: str) -> frozenset[str]:
+    """The tokens a line is built from, as far as its shape goes.
+
+    Words lower-cased with every run of digits as "0" (a ranking's "27" and "3" are the same
+    token, a score's "2-1" and "0-0" too), and each punctuation mark on its own. The items of a
+    list share some of these (the "v" of fixtures, a leading "-", a rank number, a bracket).
+    """
+    return frozenset(_DIGITS_RE.sub("0", t.lower()) for t in _SHAPE_TOKEN_RE.findall(text))

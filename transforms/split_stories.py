@@ -11,6 +11,7 @@ lines only between blocks — and finally looks for topic shifts inside what is 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,10 @@ MIN_PARAGRAPH_WORDS_AFTER_TITLE = 8
 # tens); the topic model (about a millisecond per paragraph) is not run on it, which bounds the
 # time a hostile dump of 100,000 short lines can take.
 MAX_TOPIC_UNITS = 1000
+# A line right after a list opens a story only when the list has at least this many items (fewer
+# show no shape to leave); the list's shape is read from at most its last MAX items.
+MIN_LIST_ITEMS = 3
+MAX_LIST_ITEMS_COMPARED = 20
 _BREAK_RE = re.compile(r"\r\n|\r|\n")
 _LINE_RE = re.compile(r"[^\r\n]+")
 _BULLET_START = tuple("-–—•*·")
@@ -174,7 +179,10 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
     The next content line (bylines and datelines may stand between) must be a real
     paragraph, and the headline must share a content word with the next paragraphs,
     unless a byline/dateline follows it or it opens the record: that keeps score lines,
-    venue lines and list items inside an article from passing for headlines.
+    venue lines and list items inside an article from passing for headlines. Right after a
+    list of short unpunctuated lines it must also leave the list's shape (leaves_list) and
+    be restated by the paragraph under it (restates): an article often ends in fixtures or
+    results, and the next article's headline follows them.
     """
     titles: set[int] = set()
     content = [i for i, ln in enumerate(lines) if ln.role not in _PLAIN_BOILERPLATE]
@@ -198,10 +206,12 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if bylined or pos == 0:
             titles.add(i)
             continue
-        prev = lines[content[pos - 1]]
-        if prev.role == ROLE_PARAGRAPH and not line_cues.ends_sentence_simple(prev.text):
-            if not is_truncated_prose(prev.text):
-                continue  # inside a list or table of short unpunctuated lines
+        if _list_item(lines[content[pos - 1]]):
+            # Inside a list or table of short unpunctuated lines, unless the line leaves the
+            # list's shape and the paragraph under it restates it (a headline and its lede).
+            items = [lines[j].text for j in _list_above(lines, content, pos)]
+            if not (leaves_list(items, line.text) and restates(following[0].text, line.text)):
+                continue
         head = set(content_terms(line.text))
         body: set[str] = set()
         for nxt in following[:3]:
@@ -210,6 +220,55 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if head & body:
             titles.add(i)
     return titles
+
+
+def _list_item(line: TextLine) -> bool:
+    """A line that may be an item of a list or table: a paragraph that is no finished sentence
+    and no cut-off prose (a score, a fixture, a name, a venue)."""
+    return (
+        line.role == ROLE_PARAGRAPH
+        and not line_cues.ends_sentence_simple(line.text)
+        and not is_truncated_prose(line.text)
+    )
+
+
+def _list_above(lines: Sequence[TextLine], content: Sequence[int], pos: int) -> list[int]:
+    """The list items right above content[pos], nearest last: at most MAX_LIST_ITEMS_COMPARED
+    (a list's last items show its shape; the bound keeps find_titles linear)."""
+    k = pos
+    while k > 0 and pos - k < MAX_LIST_ITEMS_COMPARED and _list_item(lines[content[k - 1]]):
+        k -= 1
+    return list(content[k:pos])
+
+
+def list_markers(items: Sequence[str]) -> frozenset[str]:
+    """Shape tokens (line_cues.shape_tokens) that more than half of the items carry."""
+    counts = Counter(t for item in items for t in line_cues.shape_tokens(item))
+    return frozenset(t for t, n in counts.items() if 2 * n > len(items))
+
+
+def leaves_list(items: Sequence[str], line: str) -> bool:
+    """Whether `line`, right after the list `items`, is no item of it.
+
+    Only a list of a few items has a shape to leave: tokens most items carry (the "v" of
+    fixtures, a leading dash, a rank number). A line with none of them, and not a repeat of an
+    item (lists repeat lines such as "Winners meet in final match"), has left the list. A list
+    with no common token (plain phrases) gives no such evidence: its lines stay items.
+    """
+    if len(items) < MIN_LIST_ITEMS:
+        return False
+    markers = list_markers(items)
+    if not markers or markers & line_cues.shape_tokens(line):
+        return False
+    key = " ".join(line.lower().split())
+    return all(" ".join(item.lower().split()) != key for item in items)
+
+
+def restates(lede: str, headline: str) -> bool:
+    """Whether the paragraph repeats at least half of the headline's content words, as a lede
+    does: the stronger evidence a headline-shaped line after a list must give."""
+    head = set(content_terms(headline))
+    return bool(head) and 2 * len(head & set(content_terms(lede))) >= len(head)
 
 
 def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[list[list[int]], list[str]]:

@@ -151,3 +151,12 @@ def test_long_lines_are_judged_on_their_normalised_spaces() -> None:
         assert len(padded) > 200 and line_cues.boilerplate_kind(padded) == CREDIT
     prose = "The council voted on the budget after a long debate about the new library. " * 4
     assert len(prose.strip()) > 200 and line_cues.boilerplate_kind(prose.strip()) is None
+
+
+def test_shape_tokens() -> None:
+    assert line_cues.shape_tokens("Chelsea v Birmingham") == frozenset({"chelsea", "v", "birmingham"})
+    # digit runs are one token, punctuation marks are tokens of their own
+    assert line_cues.shape_tokens("27 Anna (Israel)") == frozenset({"0", "anna", "(", "israel", ")"})
+    assert line_cues.shape_tokens("Leeds 3-12 Hull") == line_cues.shape_tokens("leeds 0-0 hull")
+    assert line_cues.shape_tokens("- £9m") == frozenset({"-", "£", "0m"})
+    assert line_cues.shape_tokens("") == frozenset()

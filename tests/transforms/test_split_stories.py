@@ -16,7 +16,11 @@ from transforms.split_stories import (
     SplitConfig,
     SplitStories,
     drafts_from_split,
+    find_titles,
     is_truncated_prose,
+    leaves_list,
+    list_markers,
+    restates,
     run_in_heading,
     split_text,
     text_lines,
@@ -301,3 +305,84 @@ def test_a_memo_kept_from_dump_to_dump_changes_no_split() -> None:
             without.cues,
             without.scores,
         )
+
+
+# An article ending in a fixture list, then the next article: its headline and its lede.
+CUP_ARTICLE = [
+    "Cup draw sets up derby",
+    "Holders Chelsea were drawn at home to Birmingham in the fourth round of the FA Cup on Monday, "
+    "while Southampton face a reunion with their old rivals Portsmouth.",
+    "Chelsea v Birmingham",
+    "West Ham v Sheff Utd",
+    "Southampton v Portsmouth",
+    "Charlton v Yeovil",
+]
+BRIDGE_TITLE = "Bridge could miss rest of season"
+BRIDGE_LEDE = "Chelsea left-back Wayne Bridge could miss the rest of the season with a suspected broken ankle."
+BRIDGE_MORE = "The England international was hurt in a challenge with Alan Shearer during the defeat at Newcastle."
+
+
+def test_a_headline_after_a_list_it_does_not_fit_opens_a_story() -> None:
+    """The fixtures all carry "v", the headline does not, and the lede restates it."""
+    text = "\n".join([*CUP_ARTICLE, BRIDGE_TITLE, BRIDGE_LEDE, BRIDGE_MORE])
+    result = split_text(text, NO_TOPIC)
+    assert result.cues == ("title", CUE_TITLE)
+    assert story_texts(text, NO_TOPIC)[1].startswith(BRIDGE_TITLE)
+    # A bulleted list, a numbered table: the same.
+    bullets = ["- Tax cuts for low earners", "- New money for schools", "- A freeze on fuel duty"]
+    ranking = ["27 Anna Smashnova (Israel)", "28 Shinobu Asagoe (Japan)", "29 Gisela Dulko (Argentina)"]
+    for items in (bullets, ranking):
+        text = "\n".join([NK, *items, BRIDGE_TITLE, BRIDGE_LEDE, BRIDGE_MORE])
+        assert split_text(text, NO_TOPIC).cues == ("start", CUE_TITLE), items
+
+
+def test_a_list_item_that_looks_like_a_headline_stays_in_its_list() -> None:
+    more = "Chelsea beat Birmingham 2-0 in the league in October and Portsmouth lost at Southampton."
+    # The last fixture carries the list's "v": an item, though the paragraph under it names both teams.
+    text = "\n".join([*CUP_ARTICLE, more])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+    # A line the list already held is an item, though it has no "v".
+    final = "Winners meet in final match"
+    fixtures = ["Mozambique v Zimbabwe", "Namibia v Botswana", final, "Lesotho v Malawi", "Zambia v Swaziland"]
+    lede = "The winners of both groups will then meet in a final match in Windhoek the next day."
+    text = "\n".join([NK, *fixtures, final, lede])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+    # Plain phrases share no token: nothing shows where such a list ends.
+    points = ["Tax cuts for low earners", "More money for schools", "Fuel duty frozen for a year"]
+    lede = "The tax cuts for low earners will cost the Treasury about £2bn a year, officials said."
+    text = "\n".join([NK, *points, "Help for first-time buyers", lede])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+    # Two lines are too few to show a list's shape.
+    text = "\n".join([NK, "Chelsea v Birmingham", "West Ham v Sheff Utd", BRIDGE_TITLE, BRIDGE_LEDE])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+
+
+def test_after_a_list_the_paragraph_under_a_headline_must_restate_it() -> None:
+    # One of the line's three content words ("season") in the paragraph under it: not a lede.
+    weak = "Chelsea said their new training ground would not open before the end of the season."
+    assert not restates(weak, BRIDGE_TITLE)
+    text = "\n".join([*CUP_ARTICLE, BRIDGE_TITLE, weak])
+    assert len(split_text(text, NO_TOPIC).stories) == 1
+    # The same two lines after a finished sentence: one shared word is enough there.
+    assert len(split_text("\n".join([NK, BRIDGE_TITLE, weak]), NO_TOPIC).stories) == 2
+
+
+def test_leaves_list_and_restates() -> None:
+    fixtures = ["Chelsea v Birmingham", "West Ham v Sheff Utd", "Charlton v Yeovil"]
+    assert list_markers(fixtures) == frozenset({"v"})
+    assert list_markers(["Arsenal 2-1 Chelsea", "Spurs 0-0 Everton", "Leeds 3-2 Hull"]) >= {"0", "-"}
+    assert leaves_list(fixtures, BRIDGE_TITLE)
+    assert not leaves_list(fixtures, "Newcastle v Coventry")
+    assert not leaves_list(fixtures[:2], BRIDGE_TITLE)  # too few items
+    assert not leaves_list(["Tax cuts", "More money for schools", "Fuel duty frozen"], BRIDGE_TITLE)
+    assert not leaves_list([*fixtures, "Winners meet in final match"], "Winners  meet in final match")
+    assert restates(BRIDGE_LEDE, BRIDGE_TITLE)
+    assert restates("The BBC is to invest £9m in new comedy shows.", "BBC to pour £9m into new comedy")
+    assert not restates(BRIDGE_MORE, BRIDGE_TITLE)
+    assert not restates(BRIDGE_LEDE, "2-1")  # no content word to restate
+
+
+def test_find_titles_after_a_list_looks_at_a_bounded_number_of_items() -> None:
+    # A very long list: the title test reads only its last items (and stays linear).
+    lines = text_lines("\n".join([NK, *[f"Team {i} v Team {i + 1}" for i in range(5000)], BRIDGE_TITLE, BRIDGE_LEDE]))
+    assert find_titles(lines) == {5001}
