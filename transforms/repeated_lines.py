@@ -112,8 +112,8 @@ class CappedDistinctFn(beam.CombineFn):
 class FindRepeatedLines(beam.PTransform):
     """PCollection[Dump] -> PCollection[str]: keys of lines learned as boilerplate.
 
-    Only line keys are shuffled, never texts. Use the result as a side input
-    (beam.pvalue.AsList) of SplitStories.
+    Only line keys are shuffled, never texts. SplitStories takes the result as its
+    `repeated_keys` (one frozenset side input).
     """
 
     def __init__(self, config: RepeatConfig = RepeatConfig()):

@@ -481,25 +481,14 @@ class SplitDumpFn(beam.DoFn):
         self._stories = counters.counter(counters.DRAFTS)
         self._boilerplate = counters.counter(counters.BOILERPLATE_LINES)
         self._memo: FeatureMemo | None = None
-        self._keys_seen: tuple[object, frozenset[str]] = ((), frozenset())
 
     def setup(self):
         self._memo = FeatureMemo()
 
-    def _repeated(self, repeated_keys) -> frozenset[str]:
-        """The side input as a frozenset, built once per side-input object (not once per dump)."""
-        if isinstance(repeated_keys, frozenset):
-            return repeated_keys
-        seen, keys = self._keys_seen
-        if repeated_keys is not seen:
-            keys = frozenset(repeated_keys)
-            self._keys_seen = (repeated_keys, keys)  # holds the object, so `is` stays meaningful
-        return keys
-
-    def process(self, dump: Dump, repeated_keys=()):
+    def process(self, dump: Dump, repeated_keys: frozenset[str] = frozenset()):
         if self._memo is None:  # a runner that skipped setup()
             self._memo = FeatureMemo()
-        result = split_text(dump.text, self._config, self._repeated(repeated_keys), memo=self._memo)
+        result = split_text(dump.text, self._config, repeated_keys, memo=self._memo)
         for item in drafts_from_split(dump, result):
             if isinstance(item, Rejected):
                 self._boilerplate.inc()
@@ -522,7 +511,15 @@ class SplitStories(beam.PTransform):
         self._repeated_keys = repeated_keys
 
     def expand(self, dumps):
-        side = () if self._repeated_keys is None else (beam.pvalue.AsList(self._repeated_keys),)
+        side = ()
+        if self._repeated_keys is not None:
+            # one frozenset side input: built once, not converted again for every dump
+            keys = (
+                self._repeated_keys
+                | "RepeatedSet" >> beam.combiners.ToSet()
+                | "Frozen" >> beam.Map(frozenset)
+            )
+            side = (beam.pvalue.AsSingleton(keys),)
         results = dumps | "SplitDump" >> beam.ParDo(SplitDumpFn(self._config), *side).with_outputs(
             SplitDumpFn.REJECTED, main="drafts"
         ).with_exception_handling(main_tag="drafts", dead_letter_tag="failed")
