@@ -74,13 +74,6 @@ class TextLine:
 
 
 @dataclass(frozen=True)
-class Boundary:
-    line: int  # index (into the record's lines) of the first line of the new story
-    cue: str
-    score: float = 1.0
-
-
-@dataclass(frozen=True)
 class SplitResult:
     lines: tuple[TextLine, ...]
     # Each story: indices of its lines, first to last (boilerplate inside the span included).
