@@ -1652,14 +1652,30 @@ class _WriteSignatureShardFn(beam.DoFn):
         self._written = counters.counter(counters.SIGNATURES_WRITTEN)
 
     def process(self, element):
+        index, values = element
+        yield self.write(index, [line for _, line in sorted(set(values))])
+
+    def write(self, index: int, lines: list[str]) -> str:
         from transforms.write_corpus import encode_shard, shard_name, write_file_atomically
 
-        index, values = element
-        lines = [line for _, line in sorted({v for v in values if v is not None})]
         name = shard_name(index, self._config.signatures_shards, "gzip")
         path = write_file_atomically(self._config.signatures_dir, name, encode_shard(lines, "gzip"))
         self._written.inc(len(lines))
-        yield path
+        return path
+
+
+class _WriteEmptySignatureShardsFn(_WriteSignatureShardFn):
+    """None -> an empty file for each signature shard no line went to (written: the others' paths)."""
+
+    def process(self, _, written: list[str]):
+        from apache_beam.io.filesystems import FileSystems
+
+        from transforms.write_corpus import shard_name
+
+        names = {FileSystems.split(path)[1] for path in written}
+        for index in range(self._config.signatures_shards):
+            if shard_name(index, self._config.signatures_shards, "gzip") not in names:
+                yield self.write(index, [])
 
 
 # ------------------------------------------------------------------ Beam: composite steps
@@ -1852,14 +1868,20 @@ class WriteSignatures(beam.PTransform):
 
     def expand(self, lines):
         n = self._config.signatures_shards
-        every_shard = lines.pipeline | "ShardIndices" >> beam.Create([(i, None) for i in range(n)])
         keyed = lines | "KeyByShard" >> beam.Map(lambda kv: (signature_shard(kv[0], n), kv))
-        return (
-            (keyed, every_shard)
-            | "Merge" >> beam.Flatten()
+        written = (
+            keyed
             | "GroupByShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteSignatureShardFn(self._config))
         )
+        # Empty shards are written too (see write_corpus._WriteShards: no Flatten of the lines).
+        empty = (
+            lines.pipeline
+            | "Once" >> beam.Create([None])
+            | "EmptyShards"
+            >> beam.ParDo(_WriteEmptySignatureShardsFn(self._config), beam.pvalue.AsList(written))
+        )
+        return (written, empty) | "Written" >> beam.Flatten()
 
 
 class Deduplicate(beam.PTransform):

@@ -687,14 +687,26 @@ class _WriteShardFn(beam.DoFn):
         self.subdir = subdir
         self.written = counters.counter(counter_name)
 
-    def process(self, element: tuple[int, Iterable[SortedLine | None]], num_shards: int):
+    def process(self, element: tuple[int, Iterable[SortedLine]], num_shards: int):
         index, values = element
-        lines = [value[-1] for value in sorted(v for v in values if v is not None)]
+        yield self.write(index, [value[-1] for value in sorted(values)], num_shards)
+
+    def write(self, index: int, lines: list[str], num_shards: int) -> tuple[str, str, int, int]:
         name = shard_name(index, num_shards, self.config.compression, self.config.format)
         data = encode_file(lines, self.subdir, self.config)
         path = write_file_atomically(folder_path(self.config, self.subdir), name, data)
         self.written.inc(len(lines))
-        yield (self.subdir, path, len(lines), len(data))
+        return (self.subdir, path, len(lines), len(data))
+
+
+class _WriteEmptyShardsFn(_WriteShardFn):
+    """shard count -> an empty file for each shard index no line went to (written: the others)."""
+
+    def process(self, num_shards: int, written: list[tuple]):
+        names = {FileSystems.split(w[1])[1] for w in written}
+        for index in range(num_shards):
+            if shard_name(index, num_shards, self.config.compression, self.config.format) not in names:
+                yield self.write(index, [], num_shards)
 
 
 class _WriteShards(beam.PTransform):
@@ -716,14 +728,18 @@ class _WriteShards(beam.PTransform):
             count = total | "ShardCount" >> beam.Map(shard_count, config.shard_size)
         num_shards = beam.pvalue.AsSingleton(count)
         keyed = lines | "KeyByShard" >> beam.Map(_key_by_shard, num_shards)
-        # One empty marker per shard index, so an empty shard is still grouped and written.
-        every_shard = count | "ShardIndices" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
-        return (
-            (keyed, every_shard)
-            | "Merge" >> beam.Flatten()
+        written = (
+            keyed
             | "GroupByShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShardFn(config, self.subdir, self.counter_name), num_shards)
         )
+        # An empty shard is still written, so readers can check the set is complete. Only shard
+        # indices meet here: a Flatten of the lines with markers would copy every line once more
+        # (Beam's portable runners materialise a Flatten's inputs).
+        empty = count | "EmptyShards" >> beam.ParDo(
+            _WriteEmptyShardsFn(config, self.subdir, self.counter_name), beam.pvalue.AsList(written)
+        )
+        return (written, empty) | "Written" >> beam.Flatten()
 
 
 class _RemoveStaleShardsFn(beam.DoFn):
