@@ -968,6 +968,19 @@ def star_parent(node: str, neighbours: Iterable[str]) -> tuple[str, bool]:
     return node, False
 
 
+def copy_roots(leader: str, copies: Iterable[str], leader_roots: Iterable[str]) -> list[tuple[str, str]]:
+    """(label, root) of an exact-copy group's members: a copy's root is its leader's.
+
+    `leader_roots` holds the leader's root from the connected components of the other edges
+    (empty when the leader has no other edge: then it is its own root, given here). A copy
+    never has another edge (candidates only ever pair the best-ranked copy of a text) and
+    ranks after its leader, so leaving the copies out of the rounds changes no root.
+    """
+    found = list(leader_roots)
+    root = found[0] if found else leader
+    return ([] if found else [(leader, leader)]) + [(copy, root) for copy in sorted(set(copies))]
+
+
 def _find(parent: dict[str, str], node: str) -> str:
     root = node
     while parent[root] != root:
@@ -1835,6 +1848,20 @@ class ConnectClusters(beam.PTransform):
         )
 
 
+class AddExactCopies(beam.PTransform):
+    """(exact edges, roots of the other edges) -> (label, root) for every node of any edge."""
+
+    def expand(self, inputs):
+        exact, roots = inputs
+        copies = (
+            {"copies": exact | "ByLeader" >> beam.Map(lambda e: (e[0], e[1])), "root": roots}
+            | "JoinLeaders" >> beam.CoGroupByKey()
+            | "LeadersWithCopies" >> beam.Filter(lambda kv: bool(kv[1]["copies"]))
+            | "CopyRoots" >> beam.FlatMap(lambda kv: copy_roots(kv[0], kv[1]["copies"], kv[1]["root"]))
+        )
+        return (roots, copies) | "AllRoots" >> beam.Flatten()
+
+
 class ChooseRepresentatives(beam.PTransform):
     """(roots, edges, previous clusters) -> (label, Decision) for today's stories with a duplicate."""
 
@@ -1910,7 +1937,10 @@ class Deduplicate(beam.PTransform):
         candidates = signed["rows"] | "GroupBands" >> GroupBands(config)
         verified = candidates | "VerifyPairs" >> VerifyPairs(config)
         edges = (exact, verified) | "AllEdges" >> beam.Flatten()
-        roots = edges | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        # Most edges are exact copies hanging off their best-ranked copy: only the others go
+        # through the rounds of ConnectClusters; the copies take their leader's root after.
+        linked = verified | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        roots = (exact, linked) | "AddExactCopies" >> AddExactCopies()
         previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
         decisions = (roots, edges, previous_clusters) | "ChooseRepresentatives" >> ChooseRepresentatives(
             config

@@ -21,6 +21,7 @@ from transforms.deduplicate import (
     EXACT,
     NEAR,
     SHINGLE_HASH,
+    AddExactCopies,
     Assignment,
     ConnectClusters,
     ContainerChoice,
@@ -44,6 +45,7 @@ from transforms.deduplicate import (
     connected_components,
     containment,
     containment_sample,
+    copy_roots,
     estimated_jaccard,
     exact_jaccard,
     explaining_edge,
@@ -622,6 +624,30 @@ def test_connect_clusters_in_beam_equals_union_find_with_and_without_fallback():
 
     assert fallback("OneRound") > 0  # a chain of 30 does not converge in one round ...
     assert fallback("SixRounds") == 0  # ... but does in six
+
+
+def test_copy_roots_give_copies_their_leaders_root():
+    assert copy_roots("b", ["d", "c", "d"], ["a"]) == [("c", "a"), ("d", "a")]
+    assert copy_roots("b", ["c"], []) == [("b", "b"), ("c", "b")]  # a leader with copies only
+
+
+def test_exact_copies_joined_after_the_rounds_give_the_roots_of_all_edges():
+    rng = random.Random(5)
+    nodes = sorted(f"1{rng.getrandbits(64):016x}" for _ in range(12))
+    # leaders 0, 4, 8 with copies; 0-4 near; copies rank after their leader, as GroupExactCopies makes them
+    exact = [Edge(nodes[0], nodes[i], EXACT, 1.0) for i in (1, 2, 3)] + [
+        Edge(nodes[8], nodes[i], EXACT, 1.0) for i in (9, 10)
+    ]
+    near = [
+        Edge(nodes[0], nodes[4], NEAR, 0.9),
+        Edge(nodes[4], nodes[5], NEAR, 0.9),
+        Edge(nodes[6], nodes[7], NEAR, 0.9),
+    ]
+    expected = sorted(connected_components([(e.a, e.b) for e in exact + near]).items())
+    with offline_test_pipeline() as p:
+        linked = p | "Near" >> beam.Create(near) | ConnectClusters(2)
+        roots = (p | "Exact" >> beam.Create(exact), linked) | AddExactCopies()
+        assert_that(roots, equal_to(expected))
 
 
 # ------------------------------------------------------------------ decisions
