@@ -447,8 +447,16 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 # ------------------------------------------------------------------ MinHash and LSH
 
 
+# datasketch's answer for the defaults (a test checks it still is): its optimiser integrates
+# numerically, and with its import that is about a second of every run's set-up.
+_DEFAULT_LSH_PARAMS = {(0.8, 128): (9, 13)}
+
+
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) from datasketch's own optimiser (equal false positive/negative weights)."""
+    known = _DEFAULT_LSH_PARAMS.get((threshold, num_perm))
+    if known is not None:
+        return known
     from datasketch.lsh import _optimal_param
 
     return _optimal_param(threshold, num_perm, 0.5, 0.5)

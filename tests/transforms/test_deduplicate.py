@@ -350,7 +350,10 @@ def test_sketch_is_compact_and_holds_the_shingle_set_only_for_exact_verification
 
 
 def test_lsh_params_come_from_datasketch_optimiser():
-    assert lsh_params(0.8, 128) == (9, 13)
+    from datasketch.lsh import _optimal_param
+
+    assert lsh_params(0.8, 128) == (9, 13) == _optimal_param(0.8, 128, 0.5, 0.5)  # the stored default
+    assert lsh_params(0.7, 128) == _optimal_param(0.7, 128, 0.5, 0.5) == (14, 9)  # computed
 
 
 def test_band_keys_hold_band_index_and_band_values():
