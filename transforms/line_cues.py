@@ -194,8 +194,10 @@ def looks_like_title(line: str) -> bool:
     or a dangling function word.
     """
     text = line.strip()
+    if len(text) > MAX_TITLE_CHARS:  # before splitting: most lines are long paragraphs
+        return False
     words = text.split()
-    if not words or len(words) > MAX_TITLE_WORDS or len(text) > MAX_TITLE_CHARS:
+    if not words or len(words) > MAX_TITLE_WORDS:
         return False
     first = text[0]
     if not (first.isupper() or first.isdigit() or first in "\"'“‘"):

@@ -123,8 +123,8 @@ def is_truncated_prose(text: str) -> bool:
     ("... on PS2. THE LEGEND OF ZELDA": the next paragraph is that section of the article).
     """
     return (
-        line_cues.word_count(text) >= MIN_TRUNCATED_WORDS
-        and not line_cues.ends_sentence_simple(text)
+        not line_cues.ends_sentence_simple(text)  # first: it settles most lines without a split()
+        and line_cues.word_count(text) >= MIN_TRUNCATED_WORDS
         and not text.startswith(_BULLET_START)
         and not text.rstrip().endswith(":")
         and run_in_heading(text) is None

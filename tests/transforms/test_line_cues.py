@@ -111,7 +111,10 @@ def test_ends_sentence_simple(text: str, expected: bool) -> None:
         ("Results from the match between", False),  # dangling function word
         ("the minister said on Monday", False),  # lower-case start
         ("Main points of the plan:", False),
-        (" ".join(["word"] * 25), False),  # too long
+        (" ".join(["word"] * 25), False),  # too many words
+        ("Long " + "x" * (line_cues.MAX_TITLE_CHARS - 5), True),  # as long as a title may be
+        ("Long " + "x" * (line_cues.MAX_TITLE_CHARS - 4), False),  # a character too long
+        ("  Long " + "x" * (line_cues.MAX_TITLE_CHARS - 5) + "  ", True),  # measured stripped
     ],
 )
 def test_looks_like_title(line: str, expected: bool) -> None:

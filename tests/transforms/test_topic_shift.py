@@ -16,7 +16,9 @@ from transforms.topic_shift import (
     FeatureMemo,
     GapModel,
     _cut_floor,
+    _decode,
     _names,
+    _relative_priors,
     _Run,
     boundary_gain,
     content_terms,
@@ -180,6 +182,19 @@ def test_least_merge_change_is_the_smallest_prior_change_of_a_merge() -> None:
     assert least_merge_change(prior) <= min(rel)
     # a merge can only cost what the priors say: a flat prior costs nothing
     assert least_merge_change([0.0] * 10) == 0.0
+
+
+def test_a_model_works_its_relative_priors_out_once_and_decodes_with_them_as_without() -> None:
+    model = shipped_gap_model()
+    assert model.relative_priors is model.relative_priors  # cached
+    assert model.relative_priors == _relative_priors(model.length_logprior)
+    rng = random.Random(5)
+    for n in (2, 7, 40):
+        probs = [rng.random() for _ in range(n - 1)]
+        allowed = [True] + [rng.random() < 0.8 for _ in probs]
+        assert _decode(probs, allowed, model.relative_priors, 0.4) == decode_segments(
+            probs, allowed, model.length_logprior, 0.4
+        )
 
 
 def test_gain_bound_is_never_below_the_gain() -> None:
