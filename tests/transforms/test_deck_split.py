@@ -459,11 +459,15 @@ def test_word_reader_memo_answers_as_the_plain_functions_and_stays_bounded() -> 
 
 
 def test_deck_splitter_answers_as_split_deck() -> None:
-    splitter = DeckSplitter(max_texts=2, max_text_chars=200)
+    splitter = DeckSplitter(max_chars=1600, max_text_chars=800)  # two of the seed teasers
     texts = [f"{deck} {lede}" for deck, lede in _seed_teasers()]
     texts += [
         "all lower case words with no seam in them at all here",
         "Yukos  sues four firms for $20bn Russian",
     ]
+    memo = vars(splitter)["_splits"]
     for text in texts + texts[::-1]:
         assert splitter(text) == split_deck(text)
+        assert memo.chars <= 1600  # bounded: the oldest splits make room
+    assert len(memo) >= 2
+    assert all(len(text) <= 800 for text in vars(memo)["_table"])  # longer texts are not kept
