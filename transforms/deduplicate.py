@@ -59,6 +59,7 @@ runner and any number of workers give the same output.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import json
@@ -67,13 +68,16 @@ import re
 import struct
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
 from transforms.records import ARTICLE, Story, canonical_json
+from transforms.topic_shift import BoundedMemo
+
+_V = TypeVar("_V")
 
 EXACT = "exact"
 NEAR = "near"
@@ -167,9 +171,12 @@ class DedupConfig:
 _SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032"
 _DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-_QUOTES = str.maketrans(
-    _SINGLE_QUOTES + _DOUBLE_QUOTES + _DASHES,
-    "'" * len(_SINGLE_QUOTES) + '"' * len(_DOUBLE_QUOTES) + "-" * len(_DASHES),
+# (character, plain) pairs: one str.replace each when present (str.translate with a table
+# looks up every character of a non-ASCII text in a dict, some 50x slower on news texts)
+_PLAIN = tuple(
+    (c, plain)
+    for chars, plain in ((_SINGLE_QUOTES, "'"), (_DOUBLE_QUOTES, '"'), (_DASHES, "-"))
+    for c in chars
 )
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -177,7 +184,10 @@ _WORD = re.compile(r"\w+")
 
 def normalise_for_hash(text: str) -> str:
     """Text as compared for exact duplicates: NFKC, lowercase, plain quotes/dashes, single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", text).lower()
+    for char, plain in _PLAIN:
+        if char in text:
+            text = text.replace(char, plain)
     # = _SPACE.sub(" ", text).strip(): str.split() and re's \s take the same whitespace characters
     return " ".join(text.split())
 
@@ -595,7 +605,7 @@ class StorySketch:
     previous: bool = False  # read from an earlier run's signatures/
     cluster: str | None = None  # an earlier run's cluster (previous sketches only)
 
-    @property
+    @functools.cached_property  # verification asks it of every pair: formatted once per sketch
     def label(self) -> str:
         return node_label(self.rank, self.previous)
 
@@ -669,17 +679,26 @@ def story_label(story: Story) -> str:
     return node_label(representative_key(story))
 
 
-def compute_sketches(
-    stories: Sequence[Story], config: DedupConfig, minhasher: MinHasher
-) -> list[StorySketch]:
-    """The sketches of a batch of stories (minhasher: `MinHasher(config.minhash_engine,
-    config.num_perm, config.seed)`). Each sketch is a function of its own story only: any batch
-    gives the same sketch as `compute_sketch` of the story alone (tested).
+class TextSketch(NamedTuple):
+    """What a story's sketch holds that depends on its text alone (the same for every exact copy
+    of the text): `StorySketch`'s fields after id and rank."""
+
+    text_hash: str
+    num_shingles: int
+    signature: bytes
+    sample: bytes
+    head: bytes
+    shingle_set: bytes
+
+
+def text_sketches(texts: Sequence[str], config: DedupConfig, minhasher: MinHasher) -> list[TextSketch]:
+    """The text parts of the sketches of a batch of texts (minhasher: `MinHasher(config.minhash_engine,
+    config.num_perm, config.seed)`). Each depends on its own text only, never on the batch.
 
     The shingle hashes of the whole batch come from one `shingle_hash_batch`, its signatures from
-    one engine call and its sorted shingle sets from one sort; what is left per story is slicing.
+    one engine call and its sorted shingle sets from one sort; what is left per text is slicing.
     """
-    hashes, offsets = shingle_hash_batch([s.text for s in stories], config.shingle_size)
+    hashes, offsets = shingle_hash_batch(texts, config.shingle_size)
     signatures = minhasher.signatures(hashes, offsets)
     values = stored_values(hashes)
     sampled = sampled_mask(hashes, config.sample_modulus)
@@ -687,14 +706,12 @@ def compute_sketches(
     bounds, set_bounds = offsets.tolist(), set_offsets.tolist()
     exact = config.verify == "exact"
     out = []
-    for i, story in enumerate(stories):
+    for i, text in enumerate(texts):
         a, b = bounds[i], bounds[i + 1]
         shingle_set = sets[set_bounds[i] : set_bounds[i + 1]]
         out.append(
-            StorySketch(
-                id=story.id,
-                rank=representative_key(story),
-                text_hash=text_hash(story.text),
+            TextSketch(
+                text_hash=text_hash(text),
                 num_shingles=len(shingle_set),
                 signature=signatures[i],
                 sample=pack_u32(containment_sample_arrays(values[a:b], sampled[a:b], config.anchor_shingles)),
@@ -705,12 +722,45 @@ def compute_sketches(
     return out
 
 
+def per_distinct_text(
+    texts: Sequence[str], compute: Callable[[list[str]], list[_V]], memo: BoundedMemo[_V] | None = None
+) -> list[_V]:
+    """compute()'s value for each text, where `compute` maps a batch of texts to their values one
+    by one (a pure function of each text): one call for the distinct texts the memo does not
+    hold, so a text repeated in the batch or seen before (exact copies: the same teaser on many
+    pages) is computed once. The memo (values by text, bounded by characters) never changes a
+    value."""
+    found: dict[str, _V | None] = {}
+    for text in texts:
+        if text not in found:
+            found[text] = None if memo is None else memo.lookup(text)
+    missing = [text for text, value in found.items() if value is None]
+    for text, value in zip(missing, compute(missing) if missing else [], strict=True):
+        found[text] = value if memo is None else memo.get(text, len(text), lambda value=value: value)
+    return [found[text] for text in texts]
+
+
+def compute_sketches(
+    stories: Sequence[Story], config: DedupConfig, minhasher: MinHasher
+) -> list[StorySketch]:
+    """The sketches of a batch of stories (see `text_sketches`). Each sketch is a function of its
+    own story only: any batch gives the same sketch as `compute_sketch` of the story alone
+    (tested)."""
+    parts = per_distinct_text(
+        [s.text for s in stories], lambda texts: text_sketches(texts, config, minhasher)
+    )
+    return [
+        StorySketch(story.id, representative_key(story), *part)
+        for story, part in zip(stories, parts, strict=True)
+    ]
+
+
 def compute_sketch(story: Story, config: DedupConfig, minhasher: MinHasher) -> StorySketch:
     """The sketch of one story (see `compute_sketches`)."""
     return compute_sketches([story], config, minhasher)[0]
 
 
-def candidate_keys(sketch: StorySketch, bands: int, rows: int, config: DedupConfig) -> list[int]:
+def candidate_keys(sketch: StorySketch | TextSketch, bands: int, rows: int, config: DedupConfig) -> list[int]:
     """The bucket keys of a story: its LSH bands (near copies) and a consistent sample of its
     opening shingles (contained copies start where their container starts). None for a
     wordless text (its empty signature would collide with every other wordless text)."""
@@ -757,7 +807,8 @@ def bucket_pairs(
     bucket's `hubs` best-ranked members only (n*hubs pairs instead of n^2/2): a huge bucket is
     nearly always many versions of one text (linked through the hubs, which are its fullest
     versions) or a boilerplate opening (whose pairs would fail verification anyway). Pairs
-    between two earlier-run stories are never candidates.
+    between two earlier-run stories are never candidates. (The definition: `shard_candidates`
+    gives the pairs of all buckets at once.)
     """
     members = sorted(set(labels))
     oversized = len(members) > max_bucket_size
@@ -774,10 +825,13 @@ def shard_candidates(
     rows: Iterable[tuple[str, str, bytes, bytes]], max_bucket_size: int, hubs: int
 ) -> tuple[dict[str, set[str]], int]:
     """Candidate hubs per spoke label from one shard's rows (label, text key, packed keys,
-    packed sketch), and the number of oversized buckets.
+    packed sketch), and the number of oversized buckets: the pairs of `bucket_pairs` of every
+    bucket (a key's members), where copies with the same text key count once (their
+    best-ranked label stands for all).
 
-    Postings are grouped with numpy (12 bytes each), not in Python dicts; inside a bucket,
-    copies with the same text key count once (their best-ranked label stands for all).
+    All in numpy over the postings (key, text, rank of the label), not per bucket in Python:
+    a label's rank is its place in the sorted labels, so the best-ranked members of a bucket
+    come first once its postings are sorted by rank.
     """
     labels: list[str] = []
     text_keys: list[str] = []
@@ -787,30 +841,45 @@ def shard_candidates(
         text_keys.append(text_key)
         chunks.append(np.frombuffer(packed, dtype="<u8"))
     out: dict[str, set[str]] = defaultdict(set)
-    if not chunks:
+    keys = np.concatenate(chunks) if chunks else np.empty(0, dtype="<u8")
+    if not len(keys):
         return out, 0
-    keys = np.concatenate(chunks)
-    owners = np.repeat(np.arange(len(labels)), [len(c) for c in chunks])
-    order = np.lexsort((owners, keys))
-    keys, owners = keys[order], owners[order]
+    ranked = sorted(set(labels))
+    rank_of = {label: i for i, label in enumerate(ranked)}
+    text_ids: dict[str, int] = {}
+    counts = [len(c) for c in chunks]
+    ranks = np.repeat(np.array([rank_of[label] for label in labels], dtype=np.int64), counts)
+    text_of_row = [text_ids.setdefault(k, len(text_ids)) for k in text_keys]
+    texts = np.repeat(np.array(text_of_row, dtype=np.int64), counts)
+    # each text once per bucket, as its best-ranked label
+    order = np.lexsort((ranks, texts, keys))
+    keys, texts, ranks = keys[order], texts[order], ranks[order]
+    first = np.r_[True, (keys[1:] != keys[:-1]) | (texts[1:] != texts[:-1])]
+    keys, members = keys[first], ranks[first]
+    order = np.lexsort((members, keys))  # members of each bucket in rank order
+    keys, members = keys[order], members[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(keys)]
-    oversized = 0
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if end - start < 2:
-            continue
-        by_text: dict[str, str] = {}
-        for o in owners[start:end].tolist():
-            current = by_text.get(text_keys[o])
-            if current is None or labels[o] < current:
-                by_text[text_keys[o]] = labels[o]
-        if len(by_text) < 2:
-            continue
-        pairs, big = bucket_pairs(by_text.values(), max_bucket_size, hubs)
-        oversized += big
-        for hub, spoke in pairs:
-            out[spoke].add(hub)
-    return out, oversized
+    sizes = np.diff(np.r_[starts, len(keys)])
+    oversized = sizes > max_bucket_size
+    # hub positions: a bucket's first `hubs` members when oversized, else all; each is paired
+    # with every later member of its bucket
+    place = np.arange(len(keys)) - np.repeat(starts, sizes)
+    hub_at = np.flatnonzero(place < np.repeat(np.where(oversized, hubs, sizes), sizes))
+    spokes_of_hub = np.repeat(starts + sizes, sizes)[hub_at] - hub_at - 1
+    hub_pos = np.repeat(hub_at, spokes_of_hub)
+    nth_spoke = np.arange(len(hub_pos)) - np.repeat(np.cumsum(spokes_of_hub) - spokes_of_hub, spokes_of_hub)
+    spoke_pos = hub_pos + 1 + nth_spoke
+    hub_rank, spoke_rank = members[hub_pos], members[spoke_pos]
+    previous = np.array([label_is_previous(label) for label in ranked])
+    keep = ~(previous[hub_rank] & previous[spoke_rank])  # never two earlier-run stories
+    pairs = np.sort(spoke_rank[keep] * len(ranked) + hub_rank[keep])  # by spoke, then hub
+    pairs = pairs[np.diff(pairs, prepend=-1) != 0]  # without repeats (np.unique hashes first: slower)
+    spoke_ranks, hub_ranks = np.divmod(pairs, len(ranked))
+    bounds = np.flatnonzero(np.diff(spoke_ranks, prepend=-1, append=-1) != 0).tolist()
+    spoke_list, hub_list = spoke_ranks.tolist(), hub_ranks.tolist()
+    for a, b in itertools.pairwise(bounds):
+        out[ranked[spoke_list[a]]] = {ranked[h] for h in hub_list[a:b]}
+    return out, int(np.count_nonzero(oversized))
 
 
 # ------------------------------------------------------------------ verification
@@ -822,18 +891,44 @@ def aligned_openings(small: StorySketch, large: StorySketch) -> bool:
     return _common(unpack_u32(small.head), unpack_u32(large.head)) > 0
 
 
-def _opening(sketch: StorySketch) -> int | None:
-    head = unpack_u32(sketch.head)
-    return int(head[0]) if len(head) else None
+class Shared(NamedTuple):
+    """How many values two sketches share, counted for a story and all its candidates at once
+    (`shared_counts`)."""
+
+    shingles: int | None  # of their shingle sets (None: verification without sets)
+    head: int  # of their heads
+
+
+def _found(values: np.ndarray, packed: Sequence[bytes]) -> list[int]:
+    """How many values of each packed array (`pack_u32`, without repeats) `values` (sorted, not
+    empty) holds: one lookup for all of them."""
+    joined = unpack_u32(b"".join(packed))
+    hit = values[np.minimum(np.searchsorted(values, joined), len(values) - 1)] == joined
+    hits = np.concatenate(([0], np.cumsum(hit)))
+    sizes = np.array([len(p) // 4 for p in packed], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    return (hits[ends] - hits[ends - sizes]).tolist()
+
+
+def shared_counts(story: StorySketch, others: Sequence[StorySketch], config: DedupConfig) -> list[Shared]:
+    """`Shared` of a story with each of others: what `verify_pair` would count pair by pair."""
+    head = np.sort(unpack_u32(story.head))
+    heads = _found(head, [o.head for o in others]) if len(head) else [0] * len(others)
+    values = unpack_u32(story.shingle_set)  # sorted
+    if config.verify == "exact" and len(values):
+        return list(map(Shared, _found(values, [o.shingle_set for o in others]), heads))
+    return [Shared(None, h) for h in heads]
 
 
 def _use_sets(x: StorySketch, y: StorySketch, config: DedupConfig) -> bool:
     return config.verify == "exact" and bool(x.shingle_set) and bool(y.shingle_set)
 
 
-def verify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> tuple[Edge | None, str | None]:
+def verify_pair(
+    x: StorySketch, y: StorySketch, config: DedupConfig, shared: Shared | None = None
+) -> tuple[Edge | None, str | None]:
     """The verified relation of two stories (or None) and, when a containment was refused by
-    the complete-article share rule, "share".
+    the complete-article share rule, "share" (shared: their `shared_counts`, when counted).
 
     exact (same normalised text), else near (Jaccard >= threshold), else contained: the story
     with fewer shingles is long enough, starts near the other's start, has >= the containment
@@ -851,7 +946,10 @@ def verify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> tuple[Ed
     sets = _use_sets(x, y, config)
     both = 0
     if sets:  # one intersection answers both the Jaccard and the containment
-        both = _common(unpack_u32(x.shingle_set), unpack_u32(y.shingle_set))
+        if shared is None:
+            both = _common(unpack_u32(x.shingle_set), unpack_u32(y.shingle_set))
+        else:
+            both = shared.shingles
         jaccard = both / (len(x.shingle_set) // 4 + len(y.shingle_set) // 4 - both)
     else:
         jaccard = estimated_jaccard(x.signature, y.signature)
@@ -863,7 +961,7 @@ def verify_pair(x: StorySketch, y: StorySketch, config: DedupConfig) -> tuple[Ed
         return None, None
     if not sets and len(small.sample) // 4 < config.min_contained_samples:
         return None, None
-    if not aligned_openings(small, large):
+    if not (aligned_openings(small, large) if shared is None else shared.head > 0):
         return None, None
     if sets:
         score = both / (len(small.shingle_set) // 4)
@@ -895,9 +993,10 @@ def verify_spoke(spoke: StorySketch, hubs: Iterable[StorySketch], config: DedupC
     """`verify_pair` of a story with each of its candidate hubs."""
     out = Verified([], [], 0, 0)
     refused = candidates = 0
-    for hub in hubs:
+    hubs = list(hubs)
+    for hub, shared in zip(hubs, shared_counts(spoke, hubs, config), strict=True):
         candidates += 1
-        edge, why = verify_pair(spoke, hub, config)
+        edge, why = verify_pair(spoke, hub, config, shared)
         refused += why is not None
         if edge is None:
             continue
@@ -910,7 +1009,8 @@ def verify_spoke(spoke: StorySketch, hubs: Iterable[StorySketch], config: DedupC
 
 
 def container_choice(edge: Edge, contained: StorySketch, container: StorySketch) -> ContainerChoice:
-    return ContainerChoice(edge, _opening(contained) == _opening(container), container.tier, container.length)
+    # the first value of each head (packed: its first 4 bytes)
+    return ContainerChoice(edge, contained.head[:4] == container.head[:4], container.tier, container.length)
 
 
 def best_container(choices: Iterable[ContainerChoice]) -> Edge:
@@ -1181,27 +1281,49 @@ def singleton_decision(story_id: str) -> Decision:
 # ------------------------------------------------------------------ signatures on disk
 
 
+def _slim(sketch: StorySketch | TextSketch, config: DedupConfig) -> bool:
+    """Whether verification needs neither the signature nor the containment sample: exact
+    verification, where the shingle set answers, unless earlier runs' sketches (which may have
+    been written without sets, by an estimate run) are compared too."""
+    return config.verify == "exact" and bool(sketch.shingle_set) and not config.against
+
+
 def for_verification(sketch: StorySketch, config: DedupConfig) -> StorySketch:
-    """The sketch as the verification side input holds it: with exact verification neither the
-    signature nor the containment sample is needed (the shingle set answers), unless earlier
-    runs' sketches (which may have been written without sets, by an estimate run) are compared
-    too."""
-    if config.verify == "exact" and sketch.shingle_set and not config.against:
-        return replace(sketch, signature=b"", sample=b"")
-    return sketch
+    """The sketch as the verification side input holds it (see `_slim`)."""
+    return replace(sketch, signature=b"", sample=b"") if _slim(sketch, config) else sketch
 
 
 _PACK_HEADER = struct.Struct("<BBIIHHHIIII")
 
 
+class PackedBody(NamedTuple):
+    """A packed sketch after its id (text hash, cluster, arrays) and their sizes, as the header
+    records them: for today's stories it depends on the text only (shared by exact copies)."""
+
+    sizes: tuple[int, ...]
+    data: bytes
+
+
+def pack_body(text_hash: str, cluster: str | None, arrays: Sequence[bytes]) -> PackedBody:
+    parts = [text_hash.encode("utf-8"), (cluster or "").encode("utf-8"), *arrays]
+    return PackedBody(tuple(map(len, parts)), b"".join(parts))
+
+
+def pack_with_body(
+    story_id: str, rank: tuple[int, int, str], num_shingles: int, body: PackedBody, flags: int = 0
+) -> bytes:
+    """header + id + body: the layout `unpack_sketch` reads (flags: 1 previous, 2 has a cluster)."""
+    id_bytes = story_id.encode("utf-8")
+    header = _PACK_HEADER.pack(flags, rank[0], -rank[1], num_shingles, len(id_bytes), *body.sizes)
+    return b"".join((header, id_bytes, body.data))
+
+
 def pack_sketch(sketch: StorySketch) -> bytes:
     """A sketch as one compact bytes value (what the verification side input holds)."""
-    texts = [x.encode("utf-8") for x in (sketch.id, sketch.text_hash, sketch.cluster or "")]
-    arrays = [sketch.signature, sketch.sample, sketch.head, sketch.shingle_set]
+    arrays = (sketch.signature, sketch.sample, sketch.head, sketch.shingle_set)
     flags = int(sketch.previous) | (2 if sketch.cluster is not None else 0)
-    sizes = [len(x) for x in texts + arrays]
-    header = _PACK_HEADER.pack(flags, sketch.tier, sketch.length, sketch.num_shingles, *sizes)
-    return b"".join([header, *texts, *arrays])
+    body = pack_body(sketch.text_hash, sketch.cluster, arrays)
+    return pack_with_body(sketch.id, sketch.rank, sketch.num_shingles, body, flags)
 
 
 def unpack_sketch(blob: bytes) -> StorySketch:
@@ -1330,16 +1452,55 @@ from transforms import counters  # noqa: E402
 EXACT_ROWS = "exact"
 
 
-def _sketch_outputs(sketch: StorySketch, config: DedupConfig, bands: int, rows: int):
+def _outputs(label: str, hashed: str, packed_keys: bytes, packed_sketch: Callable[[], bytes]):
     """What the rest of Deduplicate needs of a sketch: (label, text key, packed bucket keys,
     packed sketch) when it has keys (main output), and its text hash (EXACT_ROWS). No
     PCollection of whole sketches is ever kept."""
-    label = sketch.label
-    keys = candidate_keys(sketch, bands, rows, config)
-    if keys:
-        packed_keys = np.asarray(keys, dtype="<u8").tobytes()
-        yield label, sketch.text_hash[:16], packed_keys, pack_sketch(for_verification(sketch, config))
-    yield beam.pvalue.TaggedOutput(EXACT_ROWS, (sketch.text_hash, label))
+    if packed_keys:
+        yield label, hashed[:16], packed_keys, packed_sketch()
+    yield beam.pvalue.TaggedOutput(EXACT_ROWS, (hashed, label))
+
+
+def _pack_keys(keys: Sequence[int]) -> bytes:
+    return np.asarray(keys, dtype="<u8").tobytes()
+
+
+def _sketch_outputs(sketch: StorySketch, config: DedupConfig, bands: int, rows: int):
+    """`_outputs` of a sketch (an earlier run's)."""
+    keys = _pack_keys(candidate_keys(sketch, bands, rows, config))
+    return _outputs(
+        sketch.label, sketch.text_hash, keys, lambda: pack_sketch(for_verification(sketch, config))
+    )
+
+
+class TextRow(NamedTuple):
+    """What a today's story's outputs hold that depends on its text alone (see `text_row`)."""
+
+    text_hash: str
+    num_shingles: int
+    keys: bytes  # candidate_keys, packed
+    body: PackedBody  # of the sketch for verification
+
+
+def text_row(part: TextSketch, config: DedupConfig, bands: int, rows: int) -> TextRow:
+    """The `TextRow` of a text from its `TextSketch` (with `_story_outputs`: `_sketch_outputs`)."""
+    arrays = (part.signature, part.sample, part.head, part.shingle_set)
+    if _slim(part, config):
+        arrays = (b"", b"", part.head, part.shingle_set)
+    keys = _pack_keys(candidate_keys(part, bands, rows, config))
+    return TextRow(part.text_hash, part.num_shingles, keys, pack_body(part.text_hash, None, arrays))
+
+
+def _story_outputs(story: Story, row: TextRow):
+    """`_outputs` of a today's story, from its text's row: the same as `_sketch_outputs` of its
+    sketch."""
+    rank = representative_key(story)
+    return _outputs(
+        node_label(rank),
+        row.text_hash,
+        row.keys,
+        lambda: pack_with_body(story.id, rank, row.num_shingles, row.body),
+    )
 
 
 # Stories are sketched in batches of about this many characters (a larger story alone): the
@@ -1366,6 +1527,12 @@ def _story_batches(chars=_story_chars) -> beam.PTransform:
     )
 
 
+# What a worker remembers of the texts it sketched (`TextRow`s by text, about 3 bytes a
+# character with the text: some 25 MB): an exact copy of a text seen recently (the same teaser
+# on many pages) is neither hashed nor MinHashed again.
+SKETCH_MEMO_CHARS = 8_000_000
+
+
 class _SketchFn(beam.DoFn):
     """[story] -> each story's bucket row; its exact row tagged."""
 
@@ -1374,10 +1541,16 @@ class _SketchFn(beam.DoFn):
 
     def setup(self):
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
+        self._memo: BoundedMemo[TextRow] = BoundedMemo(SKETCH_MEMO_CHARS)
 
     def process(self, stories: list[Story]):
-        for sketch in compute_sketches(stories, self._config, self._minhasher):
-            yield from _sketch_outputs(sketch, self._config, self._bands, self._rows)
+        text_rows = per_distinct_text([s.text for s in stories], self._text_rows, self._memo)
+        for story, row in zip(stories, text_rows, strict=True):
+            yield from _story_outputs(story, row)
+
+    def _text_rows(self, texts: list[str]) -> list[TextRow]:
+        parts = text_sketches(texts, self._config, self._minhasher)
+        return [text_row(part, self._config, self._bands, self._rows) for part in parts]
 
 
 class _PreviousOutputsFn(beam.DoFn):
@@ -1468,13 +1641,21 @@ class _ShardCandidatesFn(beam.DoFn):
         found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
         self._oversized.inc(oversized)
         packed = {label: blob for label, _, _, blob in rows if blob}
+        # a hub is checked against many spokes: each sketch is unpacked once (at most one per row)
+        unpacked: dict[str, StorySketch] = {}
+
+        def sketch(label: str) -> StorySketch:
+            found = unpacked.get(label)
+            if found is None:
+                found = unpacked[label] = unpack_sketch(packed[label])
+            return found
+
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
             if spoke not in packed:
                 yield beam.pvalue.TaggedOutput(PAIRS, (spoke, tuple(hubs)))
                 continue
-            sketches = (unpack_sketch(packed[h]) for h in hubs)
-            verified = verify_spoke(unpack_sketch(packed[spoke]), sketches, self._config)
+            verified = verify_spoke(sketch(spoke), map(sketch, hubs), self._config)
             yield from self._counters.outputs(verified, CONTAINED_CHOICES)
 
 

@@ -307,6 +307,14 @@ class BoundedMemo(Generic[_V]):
         table[key] = entry
         return entry[0]
 
+    def lookup(self, key: Hashable) -> _V | None:
+        """The value held for `key` (it becomes the most recently used), or None: computes nothing."""
+        entry = self._table.pop(key, None)
+        if entry is None:
+            return None
+        self._table[key] = entry
+        return entry[0]
+
     def __len__(self) -> int:
         return len(self._table)
 

@@ -241,3 +241,13 @@ def test_bounded_memo_keeps_to_its_budget_and_drops_the_least_recently_used() ->
     assert calls[-1] == "efgh"  # it was dropped
     memo.get("x" * 11, 11, lambda: value("x" * 11))  # longer than the whole budget: not kept
     assert memo.chars <= 10 and "x" * 11 in calls
+
+
+def test_bounded_memo_lookup_computes_nothing_and_counts_as_a_use() -> None:
+    memo = BoundedMemo(8)
+    assert memo.lookup("abcd") is None and len(memo) == 0
+    memo.get("abcd", 4, lambda: 1)
+    memo.get("efgh", 4, lambda: 2)
+    assert memo.lookup("abcd") == 1  # now the most recently used: "efgh" goes first
+    memo.get("ijkl", 4, lambda: 3)
+    assert memo.lookup("efgh") is None and memo.lookup("abcd") == 1

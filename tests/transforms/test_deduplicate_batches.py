@@ -1,0 +1,178 @@
+"""Deduplicate's batch paths (memos by text, candidates of a whole shard, shared counts of a
+story with all its candidates) give what the plain per-story / per-pair definitions give."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import defaultdict
+from dataclasses import replace
+
+import apache_beam as beam
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.transforms.test_deduplicate import (
+    ARTICLE_A,
+    BANDS,
+    CONFIG,
+    CURLY_COPY,
+    DATASKETCH,
+    ESTIMATE,
+    EXACT_COPY,
+    FOOTBALL_B,
+    MINHASHERS,
+    NEAR_COPY,
+    PHONES_C,
+    ROWS,
+    TEASER_A,
+    TRIMMED_A,
+    make_story,
+    sketch,
+)
+from transforms.deduplicate import (
+    _DASHES,
+    _DOUBLE_QUOTES,
+    _SINGLE_QUOTES,
+    _sketch_outputs,
+    _SketchFn,
+    bucket_pairs,
+    compute_sketches,
+    normalise_for_hash,
+    per_distinct_text,
+    shard_candidates,
+    shared_counts,
+    unpack_u32,
+    verify_pair,
+)
+from transforms.topic_shift import BoundedMemo
+
+STORIES = [
+    ARTICLE_A,
+    EXACT_COPY,
+    make_story("dumps/page-20.txt", ARTICLE_A.text),  # the very same text on another page
+    CURLY_COPY,
+    NEAR_COPY,
+    TEASER_A,
+    make_story("dumps/page-21.txt", TEASER_A.text),
+    FOOTBALL_B,
+    PHONES_C,
+    TRIMMED_A,
+    make_story("dumps/page-22.txt", "* * *"),  # no words: no bucket row
+    make_story("dumps/page-23.txt", "Only three words."),
+]
+
+
+def test_per_distinct_text_computes_each_text_once_and_its_memo_changes_nothing():
+    calls: list[list[str]] = []
+
+    def upper(texts: list[str]) -> list[str]:
+        calls.append(list(texts))
+        return [t.upper() for t in texts]
+
+    texts = ["a", "b", "a", "c", "b"]
+    assert per_distinct_text(texts, upper) == ["A", "B", "A", "C", "B"]
+    assert calls == [["a", "b", "c"]]
+    memo: BoundedMemo[str] = BoundedMemo(2)  # two characters: two one-letter texts
+    assert per_distinct_text(texts, upper, memo) == ["A", "B", "A", "C", "B"]
+    assert per_distinct_text(["c", "d", "c"], upper, memo) == ["C", "D", "C"]
+    assert calls[1:] == [["a", "b", "c"], ["d"]]  # "c" remembered, "b" then dropped for "d"
+    assert len(memo) == 2 and memo.chars == 2
+    assert per_distinct_text(["d"], upper, memo) == ["D"] and len(calls) == 3  # nothing to compute
+    assert per_distinct_text([], upper, memo) == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [CONFIG, ESTIMATE, DATASKETCH, replace(CONFIG, against=("prev",))],
+    ids=["exact", "estimate", "datasketch", "against"],
+)
+def test_sketch_fn_rows_are_those_of_each_story_sketch(config):
+    def plain(output):
+        return ("exact", output.value) if isinstance(output, beam.pvalue.TaggedOutput) else output
+
+    batches = [STORIES[:4], STORIES[4:], STORIES[::-1]]  # the last one all from the memo
+    expected = [
+        plain(o)
+        for batch in batches
+        for s in compute_sketches(batch, config, MINHASHERS[config.minhash_engine])
+        for o in _sketch_outputs(s, config, BANDS, ROWS)
+    ]
+    fn = _SketchFn(config, BANDS, ROWS)
+    fn.setup()
+    assert [plain(o) for batch in batches for o in fn.process(batch)] == expected
+    fn._memo = BoundedMemo(0)  # remembers nothing
+    assert [plain(o) for batch in batches for o in fn.process(batch)] == expected
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list(_SINGLE_QUOTES + _DOUBLE_QUOTES + _DASHES + "aZ \n\u00e9\u2033\ufb01"))
+    )
+)
+def test_normalise_for_hash_replaces_quotes_and_dashes_as_a_translation_table(text):
+    table = str.maketrans(
+        _SINGLE_QUOTES + _DOUBLE_QUOTES + _DASHES,
+        "'" * len(_SINGLE_QUOTES) + '"' * len(_DOUBLE_QUOTES) + "-" * len(_DASHES),
+    )
+    expected = " ".join(unicodedata.normalize("NFKC", text).lower().translate(table).split())
+    assert normalise_for_hash(text) == expected
+
+
+def reference_candidates(rows, max_bucket_size: int, hubs: int):
+    """shard_candidates by its definition: `bucket_pairs` of each bucket's best label per text."""
+    buckets: dict[int, dict[str, str]] = defaultdict(dict)
+    for label, text, packed, _ in rows:
+        for key in np.frombuffer(packed, dtype="<u8").tolist():
+            best = buckets[key].get(text)
+            buckets[key][text] = label if best is None else min(best, label)
+    found: dict[str, set[str]] = defaultdict(set)
+    oversized = 0
+    for by_text in buckets.values():
+        if len(by_text) < 2:
+            continue
+        pairs, big = bucket_pairs(by_text.values(), max_bucket_size, hubs)
+        oversized += big
+        for hub, spoke in pairs:
+            found[spoke].add(hub)
+    return dict(found), oversized
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_shard_candidates_are_the_bucket_pairs_of_every_bucket(seed):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(rng.randint(0, 40)):
+        keys = sorted(rng.sample(range(2**64 - 12, 2**64), rng.randint(0, 4)))  # large keys too
+        label = f"{rng.choice('0111')}{rng.randint(0, 2)}{i:03d}"
+        rows.append((label, f"t{rng.randint(0, 12)}", np.asarray(keys, dtype="<u8").tobytes(), b""))
+    found, oversized = shard_candidates(rows, max_bucket_size=4, hubs=2)
+    assert (dict(found), oversized) == reference_candidates(rows, 4, 2)
+
+
+@pytest.mark.parametrize("config", [CONFIG, ESTIMATE], ids=["exact", "estimate"])
+def test_shared_counts_are_the_pairwise_intersections_and_verify_alike(config):
+    sketches = [sketch(s, config) for s in STORIES]
+    for story in sketches:
+        counts = shared_counts(story, sketches, config)
+        for other, shared in zip(sketches, counts, strict=True):
+            head = set(unpack_u32(story.head).tolist()) & set(unpack_u32(other.head).tolist())
+            assert shared.head == len(head)
+            if config.verify == "exact" and story.shingle_set:
+                both = set(unpack_u32(story.shingle_set).tolist()) & set(
+                    unpack_u32(other.shingle_set).tolist()
+                )
+                assert shared.shingles == len(both)
+            else:  # not verified with sets
+                assert shared.shingles is None
+            assert verify_pair(story, other, config, shared) == verify_pair(story, other, config)
+    assert shared_counts(sketches[0], [], config) == []
+
+
+def test_a_sketch_label_is_read_once_and_follows_its_fields():
+    s = sketch(TEASER_A)
+    assert s.label == s.label
+    moved = replace(s, rank=(0, s.rank[1], s.id), previous=True)
+    assert moved.label != s.label and moved.label.startswith("00")
