@@ -136,8 +136,12 @@ def test_truncation_rules() -> None:
     assert not is_truncated("K Clark")  # a short table row, not a cut sentence
     assert is_truncated("He said the plan would cost millions,")
     # an article ending in a bulleted list: its last item has no full stop, yet nothing is cut
-    assert not is_truncated("- Special award - Alan Bennett for his outstanding contribution to British theatre")
-    assert is_truncated("- Pubs that do not serve food to be exempt from the")  # a dangling word still is a cut
+    assert not is_truncated(
+        "- Special award - Alan Bennett for his outstanding contribution to British theatre"
+    )
+    assert is_truncated(
+        "- Pubs that do not serve food to be exempt from the"
+    )  # a dangling word still is a cut
 
 
 def test_parse_teasers_stage_counts_and_rejects() -> None:

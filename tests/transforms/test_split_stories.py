@@ -318,8 +318,12 @@ CUP_ARTICLE = [
     "Charlton v Yeovil",
 ]
 BRIDGE_TITLE = "Bridge could miss rest of season"
-BRIDGE_LEDE = "Chelsea left-back Wayne Bridge could miss the rest of the season with a suspected broken ankle."
-BRIDGE_MORE = "The England international was hurt in a challenge with Alan Shearer during the defeat at Newcastle."
+BRIDGE_LEDE = (
+    "Chelsea left-back Wayne Bridge could miss the rest of the season with a suspected broken ankle."
+)
+BRIDGE_MORE = (
+    "The England international was hurt in a challenge with Alan Shearer during the defeat at Newcastle."
+)
 
 
 def test_a_headline_after_a_list_it_does_not_fit_opens_a_story() -> None:
@@ -343,7 +347,13 @@ def test_a_list_item_that_looks_like_a_headline_stays_in_its_list() -> None:
     assert len(split_text(text, NO_TOPIC).stories) == 1
     # A line the list already held is an item, though it has no "v".
     final = "Winners meet in final match"
-    fixtures = ["Mozambique v Zimbabwe", "Namibia v Botswana", final, "Lesotho v Malawi", "Zambia v Swaziland"]
+    fixtures = [
+        "Mozambique v Zimbabwe",
+        "Namibia v Botswana",
+        final,
+        "Lesotho v Malawi",
+        "Zambia v Swaziland",
+    ]
     lede = "The winners of both groups will then meet in a final match in Windhoek the next day."
     text = "\n".join([NK, *fixtures, final, lede])
     assert len(split_text(text, NO_TOPIC).stories) == 1
@@ -384,5 +394,7 @@ def test_leaves_list_and_restates() -> None:
 
 def test_find_titles_after_a_list_looks_at_a_bounded_number_of_items() -> None:
     # A very long list: the title test reads only its last items (and stays linear).
-    lines = text_lines("\n".join([NK, *[f"Team {i} v Team {i + 1}" for i in range(5000)], BRIDGE_TITLE, BRIDGE_LEDE]))
+    lines = text_lines(
+        "\n".join([NK, *[f"Team {i} v Team {i + 1}" for i in range(5000)], BRIDGE_TITLE, BRIDGE_LEDE])
+    )
     assert find_titles(lines) == {5001}
