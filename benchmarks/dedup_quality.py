@@ -127,7 +127,7 @@ def run_dedup(
     mode = "multi_processing" if workers > 1 else "in_memory"
     options = PipelineOptions(flags=[], direct_num_workers=workers, direct_running_mode=mode)
     p = beam.Pipeline(runner=make_runner(runner), options=options)
-    deduped = p | beam.Create(stories, reshuffle=False) | Deduplicate(config)
+    deduped = (p | beam.Create(stories, reshuffle=False) | Deduplicate(config)).stories
     # Written to a temp folder, then read back (works with any runner and worker count).
     with tempfile.TemporaryDirectory(prefix="storysift-dedup-") as tmp:
         _ = (

@@ -14,7 +14,7 @@ from transforms.parse_teasers import ParseTeasers
 from transforms.read_dumps import ReadDumps
 from transforms.repeated_lines import FindRepeatedLines
 from transforms.split_stories import SplitStories
-from transforms.write_corpus import WriteCorpus
+from transforms.write_corpus import DUPLICATE_CLUSTERS, WriteCorpus
 
 
 def is_kept(story) -> bool:
@@ -32,7 +32,9 @@ def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
     stories, parse_rejected = drafts | "ParseTeasers" >> ParseTeasers(cfg.parse)
     # The kept stories' signatures go beside the corpus (OUTPUT/signatures/), for a later --against.
     signatures = FileSystems.join(cfg.corpus.output_dir, SIGNATURES)
-    deduplicated = stories | "Deduplicate" >> Deduplicate(replace(cfg.dedup, signatures_dir=signatures))
+    deduplicated, duplicate_clusters = stories | "Deduplicate" >> Deduplicate(
+        replace(cfg.dedup, signatures_dir=signatures)
+    )
     kept, dropped = deduplicated | "KeptOrDropped" >> beam.Partition(
         lambda story, _: 0 if is_kept(story) else 1, 2
     )
@@ -41,6 +43,10 @@ def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
     _ = {"dumps": dumps, "clean": kept, "duplicates": dropped, "rejected": rejected} | (
         "AccountCharacters" >> AccountCharacters()
     )
-    return {"clean": kept, "duplicates": dropped, "rejected": rejected} | "WriteCorpus" >> WriteCorpus(
-        cfg.corpus
-    )
+    written = {
+        "clean": kept,
+        "duplicates": dropped,
+        "rejected": rejected,
+        DUPLICATE_CLUSTERS: duplicate_clusters,
+    }
+    return written | "WriteCorpus" >> WriteCorpus(cfg.corpus)

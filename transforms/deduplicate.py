@@ -2100,8 +2100,18 @@ class WriteSignatures(beam.PTransform):
         return (written, empty) | "Written" >> beam.Flatten()
 
 
+class DedupResult(NamedTuple):
+    """What Deduplicate gives; unpacks as `stories, duplicate_clusters = ... | Deduplicate()`."""
+
+    stories: beam.PCollection  # of Story, each with its cluster, duplicate_of, reason, similarity
+    # of str: the cluster of each dropped story, known before any story has its fields (the run
+    # report samples clusters from it without another pass over the stories)
+    duplicate_clusters: beam.PCollection
+
+
 class Deduplicate(beam.PTransform):
-    """PCollection[Story] -> the same stories with cluster, duplicate_of, dedup_reason, similarity.
+    """PCollection[Story] -> DedupResult: the same stories with cluster, duplicate_of,
+    dedup_reason, similarity, and the clusters of the dropped ones.
 
     With `config.against`, today's stories are also deduplicated against earlier runs' kept
     stories; with `config.signatures_dir`, the kept stories' signatures (and the earlier runs'
@@ -2113,7 +2123,7 @@ class Deduplicate(beam.PTransform):
         self._config = config
         self._bands, self._rows = lsh_params(config.threshold, config.num_perm)
 
-    def expand(self, stories):
+    def expand(self, stories) -> DedupResult:
         config = self._config
         if config.against:
             previous = stories.pipeline | "ReadPreviousSignatures" >> ReadPreviousSignatures(config)
@@ -2148,4 +2158,7 @@ class Deduplicate(beam.PTransform):
             )
             lines = (kept, carried) | "AllSignatures" >> beam.Flatten()
             _ = lines | "WriteSignatures" >> WriteSignatures(config)
-        return applied.stories
+        duplicate_clusters = decisions | "DuplicateClusters" >> beam.FlatMap(
+            lambda kv: [kv[1][1]] if kv[1][2] is not None else []  # (id, cluster, duplicate_of, ...)
+        )
+        return DedupResult(applied.stories, duplicate_clusters)

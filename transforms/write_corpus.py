@@ -34,6 +34,8 @@ CLEAN = "clean"
 DUPLICATES = "duplicates"
 REJECTED = "rejected"
 SUBDIRS = (CLEAN, DUPLICATES, REJECTED)
+# WriteCorpus's optional input: the cluster of each duplicate, from Deduplicate (DedupResult)
+DUPLICATE_CLUSTERS = "duplicate_clusters"
 
 JSONL = "jsonl"
 DOLMA = "dolma"
@@ -798,7 +800,8 @@ def _in_sample(story: Story, sample: list[str]):
 
 
 class SummarizeCorpus(beam.PTransform):
-    """(clean, duplicates, rejected, written shards) -> the stats dict (one element).
+    """(clean, duplicates, rejected, written shards[, duplicate clusters]) -> the stats dict (one
+    element).
 
     Cluster sizes come from `dedup.cluster` of the duplicates, similarities from their
     `dedup.similarity`, and the sample of duplicate clusters is the SAMPLE_CLUSTERS clusters
@@ -806,23 +809,22 @@ class SummarizeCorpus(beam.PTransform):
     """
 
     def expand(self, pcolls):
-        clean, duplicates, rejected, written = pcolls
+        clean, duplicates, rejected, written, *given = pcolls
         clusters = duplicates | "DupClusters" >> beam.Map(lambda s: s.cluster or s.id)
         sizes = (
             clusters
             | "PerCluster" >> beam.combiners.Count.PerElement()
             | "ClusterSize" >> beam.Map(lambda kv: ("cluster", kv[1] + 1))
         )
+        # From the duplicates' clusters as Deduplicate decided them when given: ready before the
+        # stories are, so the members are picked in the same pass that writes them (no Flatten
+        # of every story into a second pass).
         sample = (
-            clusters
+            (given[0] if given else clusters)
             | "DistinctClusters" >> beam.Distinct()
             | "SampleClusters" >> beam.combiners.Top.Smallest(SAMPLE_CLUSTERS, key=sample_rank)
         )
-        members = (
-            (clean, duplicates)
-            | "AllStories" >> beam.Flatten()
-            | "SampleMembers" >> beam.FlatMap(_in_sample, beam.pvalue.AsSingleton(sample))
-        )
+        in_sample = beam.pvalue.AsSingleton(sample)
         facts = (
             clean | "CleanFacts" >> beam.FlatMap(story_facts, CLEAN),
             duplicates | "DuplicateFacts" >> beam.FlatMap(story_facts, DUPLICATES),
@@ -830,7 +832,8 @@ class SummarizeCorpus(beam.PTransform):
             written
             | "ShardFacts" >> beam.Map(lambda w: ("shard", w[0], FileSystems.split(w[1])[1], w[2], w[3])),
             sizes,
-            members,
+            clean | "CleanSampleMembers" >> beam.FlatMap(_in_sample, in_sample),
+            duplicates | "DuplicateSampleMembers" >> beam.FlatMap(_in_sample, in_sample),
         ) | "Facts" >> beam.Flatten()
         return facts | "Stats" >> beam.CombineGlobally(CorpusStatsFn())
 
@@ -838,9 +841,11 @@ class SummarizeCorpus(beam.PTransform):
 class WriteCorpus(beam.PTransform):
     """(clean stories, duplicate stories, rejected records) -> sharded files under config.output_dir.
 
-    Takes a tuple in that order or a dict keyed "clean", "duplicates", "rejected". Returns a
-    PCollection of (subdir, shard path, record count, file bytes), one per shard file, for the
-    run report; with config.write_stats it also writes STATS_FILE (see SummarizeCorpus).
+    Takes a tuple in that order or a dict keyed "clean", "duplicates", "rejected" (and, optionally,
+    DUPLICATE_CLUSTERS: Deduplicate's clusters of the duplicates, from which the report's sample
+    is then drawn without another pass over the stories). Returns a PCollection of (subdir, shard
+    path, record count, file bytes), one per shard file, for the run report; with
+    config.write_stats it also writes STATS_FILE (see SummarizeCorpus).
     Counters: WRITTEN_CLEAN, WRITTEN_DUPLICATES, WRITTEN_REJECTED.
     """
 
@@ -849,8 +854,10 @@ class WriteCorpus(beam.PTransform):
         self.config = config
 
     def expand(self, pcolls):
+        given: tuple = ()
         if isinstance(pcolls, dict):
             clean, duplicates, rejected = (pcolls[k] for k in SUBDIRS)
+            given = (pcolls[DUPLICATE_CLUSTERS],) if DUPLICATE_CLUSTERS in pcolls else ()
         else:
             clean, duplicates, rejected = pcolls
         config = self.config
@@ -871,7 +878,7 @@ class WriteCorpus(beam.PTransform):
             )
         if config.write_stats:
             _ = (
-                (clean, duplicates, rejected, written)
+                (clean, duplicates, rejected, written, *given)
                 | "Summarize" >> SummarizeCorpus()
                 | "WriteStats" >> beam.ParDo(_WriteStatsFn(config))
             )

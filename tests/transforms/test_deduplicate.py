@@ -779,7 +779,7 @@ def test_deduplicate_pipeline_clusters_copies_and_keeps_unrelated_apart():
     shuffled = list(stories)
     random.Random(3).shuffle(shuffled)
     p = offline_test_pipeline()
-    out = p | beam.Create(shuffled) | "Deduplicate" >> Deduplicate(CONFIG)
+    out, duplicate_clusters = p | beam.Create(shuffled) | "Deduplicate" >> Deduplicate(CONFIG)
     assert_that(
         out | "Fields" >> beam.Map(lambda s: (s.id, s.cluster, s.duplicate_of, s.dedup_reason)),
         equal_to(expected),
@@ -789,20 +789,25 @@ def test_deduplicate_pipeline_clusters_copies_and_keeps_unrelated_apart():
         equal_to([(s.id, s.text) for s in stories]),
         label="CheckTextsUntouched",
     )
+    assert_that(  # known with the decisions: one per dropped story
+        duplicate_clusters,
+        equal_to([cluster for _, cluster, duplicate_of, _ in expected if duplicate_of is not None]),
+        label="CheckDuplicateClusters",
+    )
     # in the same pipeline (one runner start): with every bucket oversized (members linked to
     # one hub only) and keys in 4 shards (pairs verified through the keyed side input, not in
     # the shard) the clusters are the same here; and an empty input
     tiny_buckets = replace(
         CONFIG, max_bucket_size=2, bucket_hubs=1, bucket_shard_stories=2, side_inputs="dict"
     )
-    hubs_only = p | "Again" >> beam.Create(shuffled) | "TinyBuckets" >> Deduplicate(tiny_buckets)
+    hubs_only = (p | "Again" >> beam.Create(shuffled) | "TinyBuckets" >> Deduplicate(tiny_buckets)).stories
     assert_that(
         hubs_only | "HubFields" >> beam.Map(lambda s: (s.id, s.cluster, s.duplicate_of)),
         equal_to([e[:3] for e in expected]),
         label="CheckHubsOnly",
     )
     empty = p | "NoStories" >> beam.Create([], reshuffle=False).with_output_types(Story)
-    assert_that(empty | "DedupNothing" >> Deduplicate(CONFIG), equal_to([]), label="CheckEmpty")
+    assert_that((empty | "DedupNothing" >> Deduplicate(CONFIG)).stories, equal_to([]), label="CheckEmpty")
     result = p.run()
     result.wait_until_finish()
     assert _totals(result, "TinyBuckets")[counters.OVERSIZED_BUCKETS] > 0

@@ -274,7 +274,7 @@ def test_an_article_with_a_list_stays_whole_so_its_teaser_is_dropped_into_its_cl
     with offline_test_pipeline() as p:
         drafts, _ = p | beam.Create(dumps) | SplitStories()
         stories, _ = drafts | ParseTeasers()
-        out = stories | Deduplicate()
+        out = (stories | Deduplicate()).stories
 
         def check(found):
             assert sorted(s.uri for s in found) == ["mem://a.txt", "mem://b.txt"]  # the article is one story
