@@ -1084,9 +1084,12 @@ def copy_roots(leader: str, copies: Iterable[str], leader_roots: Iterable[str]) 
     never has another edge (candidates only ever pair the best-ranked copy of a text) and
     ranks after its leader, so leaving the copies out of the rounds changes no root.
     """
+    copies = sorted(set(copies))
+    if not copies:  # a node of the other edges only: its root is there already
+        return []
     found = list(leader_roots)
     root = found[0] if found else leader
-    return ([] if found else [(leader, leader)]) + [(copy, root) for copy in sorted(set(copies))]
+    return ([] if found else [(leader, leader)]) + [(copy, root) for copy in copies]
 
 
 def _find(parent: dict[str, str], node: str) -> str:
@@ -1872,12 +1875,11 @@ class _WriteEmptySignatureShardsFn(_WriteSignatureShardFn):
     def process(self, _, written: list[str]):
         from apache_beam.io.filesystems import FileSystems
 
-        from transforms.write_corpus import shard_name
+        from transforms.write_corpus import unwritten_shards
 
-        names = {FileSystems.split(path)[1] for path in written}
-        for index in range(self._config.signatures_shards):
-            if shard_name(index, self._config.signatures_shards, "gzip") not in names:
-                yield self.write(index, [])
+        names = (FileSystems.split(path)[1] for path in written)
+        for index in unwritten_shards(names, self._config.signatures_shards, "gzip"):
+            yield self.write(index, [])
 
 
 # ------------------------------------------------------------------ Beam: composite steps
@@ -2045,7 +2047,6 @@ class AddExactCopies(beam.PTransform):
         copies = (
             {"copies": exact | "ByLeader" >> beam.Map(lambda e: (e[0], e[1])), "root": roots}
             | "JoinLeaders" >> beam.CoGroupByKey()
-            | "LeadersWithCopies" >> beam.Filter(lambda kv: bool(kv[1]["copies"]))
             | "CopyRoots" >> beam.FlatMap(lambda kv: copy_roots(kv[0], kv[1]["copies"], kv[1]["root"]))
         )
         return (roots, copies) | "AllRoots" >> beam.Flatten()

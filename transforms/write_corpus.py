@@ -238,6 +238,14 @@ def shard_name(index: int, num_shards: int, compression: str, fmt: str = JSONL) 
     return f"part-{index:05d}-of-{num_shards:05d}{suffix}"
 
 
+def unwritten_shards(
+    written_names: Iterable[str], num_shards: int, compression: str, fmt: str = JSONL
+) -> list[int]:
+    """The shard indices of a set of `num_shards` whose file name is not among `written_names`."""
+    names = set(written_names)
+    return [i for i in range(num_shards) if shard_name(i, num_shards, compression, fmt) not in names]
+
+
 def encode_shard(lines: list[str], compression: str) -> bytes:
     """The bytes of a JSONL shard file: each line plus "\\n", compressed reproducibly.
 
@@ -705,10 +713,9 @@ class _WriteEmptyShardsFn(_WriteShardFn):
     """shard count -> an empty file for each shard index no line went to (written: the others)."""
 
     def process(self, num_shards: int, written: list[tuple]):
-        names = {FileSystems.split(w[1])[1] for w in written}
-        for index in range(num_shards):
-            if shard_name(index, num_shards, self.config.compression, self.config.format) not in names:
-                yield self.write(index, [], num_shards)
+        names = (FileSystems.split(w[1])[1] for w in written)
+        for index in unwritten_shards(names, num_shards, self.config.compression, self.config.format):
+            yield self.write(index, [], num_shards)
 
 
 class _WriteShards(beam.PTransform):

@@ -632,6 +632,7 @@ def test_connect_clusters_in_beam_equals_union_find_with_and_without_fallback():
 def test_copy_roots_give_copies_their_leaders_root():
     assert copy_roots("b", ["d", "c", "d"], ["a"]) == [("c", "a"), ("d", "a")]
     assert copy_roots("b", ["c"], []) == [("b", "b"), ("c", "b")]  # a leader with copies only
+    assert copy_roots("b", [], ["a"]) == []  # no copies: nothing to add
 
 
 def test_exact_copies_joined_after_the_rounds_give_the_roots_of_all_edges():

@@ -44,6 +44,7 @@ from transforms.write_corpus import (
     story_facts,
     story_to_json,
     to_line,
+    unwritten_shards,
 )
 
 CONTRACT_KEYS = {"id", "text", "kind", "title", "kicker", "deck", "truncated", "source", "dedup"}
@@ -182,6 +183,12 @@ def test_sort_key_is_total_with_missing_offsets():
     s = make_story("x/a.txt", 0, 10, 20)
     assert sort_key(r) == ("x/*", -1, -1, r.id)
     assert sorted([sort_key(s), sort_key(r)]) == [sort_key(r), sort_key(s)]
+
+
+def test_unwritten_shards_are_the_indices_without_a_file():
+    written = [shard_name(0, 3, "gzip"), shard_name(2, 3, "gzip"), shard_name(1, 4, "gzip")]
+    assert unwritten_shards(written, 3, "gzip") == [1]  # part-00001-of-00004 is another set's
+    assert unwritten_shards([], 2, "none", "parquet") == [0, 1]
 
 
 def test_shard_names_and_stale_names():
