@@ -8,7 +8,8 @@ never a story's text):
    affine32 with `minhash_engine="datasketch"`), a consistent sample of its shingle hashes
    (containment), the hashes of its first shingles (alignment) and, with `verify="exact"`, the
    set of all its shingle hashes. It leaves as three small pieces: the packed sketch (for
-   verification), its bucket keys, its text hash. With `against`, the kept stories of earlier
+   verification; exact copies share it, so a batch sends it with a text's first copy only),
+   its bucket keys, its text hash. With `against`, the kept stories of earlier
    runs join as "previous" sketches read from their `signatures/` folders.
 2. `GroupExactCopies`: stories with the same normalised text are linked to the best-ranked
    copy ("exact").
@@ -616,6 +617,25 @@ class StorySketch:
     @property
     def length(self) -> int:
         return -self.rank[1]
+
+
+def sketch_key(label: str, text_key: str) -> str:
+    """Where verification finds a node's packed sketch: an earlier run's story by its label (the
+    sketch that run stored), a today's story by its text key (exact copies share their sketch's
+    body, so one copy's row carries it for all, see `_SketchFn`)."""
+    return label if label_is_previous(label) else text_key
+
+
+def sketch_as(sketch: StorySketch, label: str) -> StorySketch:
+    """The sketch of the node `label` from a sketch of the same text (another today's copy's, or
+    its own): the same body, the label's id and rank."""
+    if sketch.label == label:
+        return sketch
+    if label_is_previous(label) or sketch.previous:
+        raise ValueError(f"an earlier run's sketch stands only for itself, not for {label}")
+    story_id = label_id(label)
+    tier, length = label_tier_length(label)
+    return replace(sketch, id=story_id, rank=(tier, -length, story_id))
 
 
 class Edge(NamedTuple):
@@ -1455,12 +1475,18 @@ from transforms import counters  # noqa: E402
 EXACT_ROWS = "exact"
 
 
+def text_key_of(text_hash: str) -> str:
+    """The short form of a text hash that bucket rows carry (64 bits: rows with the same key are
+    exact copies to the candidate step)."""
+    return text_hash[:16]
+
+
 def _outputs(label: str, hashed: str, packed_keys: bytes, packed_sketch: Callable[[], bytes]):
     """What the rest of Deduplicate needs of a sketch: (label, text key, packed bucket keys,
     packed sketch) when it has keys (main output), and its text hash (EXACT_ROWS). No
     PCollection of whole sketches is ever kept."""
     if packed_keys:
-        yield label, hashed[:16], packed_keys, packed_sketch()
+        yield label, text_key_of(hashed), packed_keys, packed_sketch()
     yield beam.pvalue.TaggedOutput(EXACT_ROWS, (hashed, label))
 
 
@@ -1494,15 +1520,15 @@ def text_row(part: TextSketch, config: DedupConfig, bands: int, rows: int) -> Te
     return TextRow(part.text_hash, part.num_shingles, keys, pack_body(part.text_hash, None, arrays))
 
 
-def _story_outputs(story: Story, row: TextRow):
+def _story_outputs(story: Story, row: TextRow, with_sketch: bool = True):
     """`_outputs` of a today's story, from its text's row: the same as `_sketch_outputs` of its
-    sketch."""
+    sketch (without the packed sketch when another copy's row carries it)."""
     rank = representative_key(story)
     return _outputs(
         node_label(rank),
         row.text_hash,
         row.keys,
-        lambda: pack_with_body(story.id, rank, row.num_shingles, row.body),
+        lambda: pack_with_body(story.id, rank, row.num_shingles, row.body) if with_sketch else b"",
     )
 
 
@@ -1534,10 +1560,18 @@ def _story_batches(chars=_story_chars) -> beam.PTransform:
 # character with the text: some 25 MB): an exact copy of a text seen recently (the same teaser
 # on many pages) is neither hashed nor MinHashed again.
 SKETCH_MEMO_CHARS = 8_000_000
+# How many texts a bundle remembers having sent the packed sketch of (~100 bytes each); when
+# full it forgets them all, and later copies carry their sketch again.
+SENT_SKETCHES_MAX = 200_000
 
 
 class _SketchFn(beam.DoFn):
-    """[story] -> each story's bucket row; its exact row tagged."""
+    """[story] -> each story's bucket row; its exact row tagged.
+
+    Within a bundle, only the first row of a text carries the packed sketch (1 KB; three in
+    four stories are exact copies of another): the shard finds it by the text key
+    (`sketch_key`). Remembered per bundle, not per worker: a failed bundle's rows are thrown
+    away, and its retry sends its own."""
 
     def __init__(self, config: DedupConfig, bands: int, rows: int):
         self._config, self._bands, self._rows = config, bands, rows
@@ -1546,10 +1580,19 @@ class _SketchFn(beam.DoFn):
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
         self._memo: BoundedMemo[TextRow] = BoundedMemo(SKETCH_MEMO_CHARS)
 
+    def start_bundle(self):
+        self._sent: set[str] = set()
+
     def process(self, stories: list[Story]):
         text_rows = per_distinct_text([s.text for s in stories], self._text_rows, self._memo)
         for story, row in zip(stories, text_rows, strict=True):
-            yield from _story_outputs(story, row)
+            key = text_key_of(row.text_hash)
+            with_sketch = key not in self._sent
+            if with_sketch:
+                if len(self._sent) >= SENT_SKETCHES_MAX:
+                    self._sent.clear()
+                self._sent.add(key)
+            yield from _story_outputs(story, row, with_sketch)
 
     def _text_rows(self, texts: list[str]) -> list[TextRow]:
         parts = text_sketches(texts, self._config, self._minhasher)
@@ -1591,7 +1634,7 @@ class _ExactGroupFn(beam.DoFn):
 
 class _ShardRowsFn(beam.DoFn):
     """bucket row -> (shard, row) rows, the shard count from the row count; with more than one
-    shard, (label, packed sketch) tagged for the keyed side input."""
+    shard, (sketch_key, packed sketch) of a row that carries one tagged for the keyed side input."""
 
     STORE = "store"
 
@@ -1603,8 +1646,8 @@ class _ShardRowsFn(beam.DoFn):
         shards = num_shards(total, self._config.bucket_shard_stories)
         keys = np.frombuffer(packed_keys, dtype="<u8").tolist()
         yield from shard_rows(label, text_key, keys, shards, packed_sketch)
-        if shards > 1:
-            yield beam.pvalue.TaggedOutput(self.STORE, (label, packed_sketch))
+        if shards > 1 and packed_sketch:
+            yield beam.pvalue.TaggedOutput(self.STORE, (sketch_key(label, text_key), packed_sketch))
 
 
 class _VerifyCounters:
@@ -1628,8 +1671,9 @@ PAIRS = "pairs"
 
 class _ShardCandidatesFn(beam.DoFn):
     """(shard, rows) -> candidate pairs, counting oversized buckets. A single shard's rows carry
-    the packed sketches: its pairs are verified here (edges out, container choices tagged);
-    otherwise (spoke label, hub labels) are tagged PAIRS for `_VerifyFn`."""
+    the packed sketches (of each text at least once): its pairs are verified here (edges out,
+    container choices tagged); otherwise ((spoke, its sketch_key), ((hub, its sketch_key), ...))
+    are tagged PAIRS for `_VerifyFn`."""
 
     def __init__(self, config: DedupConfig):
         self._config = config
@@ -1643,27 +1687,31 @@ class _ShardCandidatesFn(beam.DoFn):
         rows = list(rows)
         found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
         self._oversized.inc(oversized)
-        packed = {label: blob for label, _, _, blob in rows if blob}
+        key_of = {label: sketch_key(label, text_key) for label, text_key, _, _ in rows}
+        # copies of a text may each carry its sketch (one per bundle): any of them will do
+        packed = {key_of[label]: blob for label, _, _, blob in rows if blob}
         # a hub is checked against many spokes: each sketch is unpacked once (at most one per row)
         unpacked: dict[str, StorySketch] = {}
 
         def sketch(label: str) -> StorySketch:
             found = unpacked.get(label)
             if found is None:
-                found = unpacked[label] = unpack_sketch(packed[label])
+                found = unpacked[label] = sketch_as(unpack_sketch(packed[key_of[label]]), label)
             return found
 
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
-            if spoke not in packed:
-                yield beam.pvalue.TaggedOutput(PAIRS, (spoke, tuple(hubs)))
+            if key_of[spoke] not in packed:
+                keyed_hubs = tuple((hub, key_of[hub]) for hub in hubs)
+                yield beam.pvalue.TaggedOutput(PAIRS, ((spoke, key_of[spoke]), keyed_hubs))
                 continue
             verified = verify_spoke(sketch(spoke), map(sketch, hubs), self._config)
             yield from self._counters.outputs(verified, CONTAINED_CHOICES)
 
 
 def _keyed(pcoll, config: DedupConfig):
-    """A keyed side input of unique keys, read as `config.side_inputs` says (see `_get`)."""
+    """A keyed side input, read as `config.side_inputs` says (see `_get`). A key may repeat only
+    with interchangeable values (copies of one text's sketch)."""
     return beam.pvalue.AsDict(pcoll) if config.side_inputs == "dict" else beam.pvalue.AsMultiMap(pcoll)
 
 
@@ -1674,15 +1722,16 @@ def _get(side_input, key: str):
     return next(iter(side_input[key]), None)
 
 
-def _lookup(store, label: str) -> StorySketch:
-    packed = _get(store, label)
+def _lookup(store, label: str, key: str) -> StorySketch:
+    packed = _get(store, key)
     if packed is None:
         raise ValueError(f"no sketch for node {label}")
-    return unpack_sketch(packed)
+    return sketch_as(unpack_sketch(packed), label)
 
 
 class _VerifyFn(beam.DoFn):
-    """(spoke, [hub lists]) -> verified edges; container choices tagged (sketches: a keyed side input)."""
+    """((spoke, key), [hub lists]) -> verified edges; container choices tagged (sketches: a keyed
+    side input, by sketch_key)."""
 
     def __init__(self, config: DedupConfig):
         self._config = config
@@ -1691,10 +1740,10 @@ class _VerifyFn(beam.DoFn):
         self._counters = _VerifyCounters()
 
     def process(self, element, store):
-        spoke_label, hub_lists = element
+        (spoke, spoke_key), hub_lists = element
         hubs = sorted({h for hubs in hub_lists for h in hubs})
-        sketches = (_lookup(store, h) for h in hubs)
-        verified = verify_spoke(_lookup(store, spoke_label), sketches, self._config)
+        sketches = (_lookup(store, hub, key) for hub, key in hubs)
+        verified = verify_spoke(_lookup(store, spoke, spoke_key), sketches, self._config)
         yield from self._counters.outputs(verified, CONTAINED_CHOICES)
 
 
@@ -1978,7 +2027,8 @@ class VerifyPairs(beam.PTransform):
     """GroupBands' output -> verified edges, one best container per contained story.
 
     Pairs from several shards are merged per spoke by one GroupByKey and checked against the
-    packed sketches, a keyed side input (label -> sketch): no sketch is shuffled with its pairs.
+    packed sketches, a keyed side input (`sketch_key` -> sketch): no sketch is shuffled with its
+    pairs.
     """
 
     def __init__(self, config: DedupConfig):

@@ -36,6 +36,8 @@ from transforms.deduplicate import (
     _DASHES,
     _DOUBLE_QUOTES,
     _SINGLE_QUOTES,
+    CONTAINED_CHOICES,
+    _ShardCandidatesFn,
     _sketch_outputs,
     _SketchFn,
     bucket_pairs,
@@ -43,7 +45,12 @@ from transforms.deduplicate import (
     normalise_for_hash,
     per_distinct_text,
     shard_candidates,
+    shard_rows,
     shared_counts,
+    sketch_as,
+    sketch_key,
+    text_key_of,
+    unpack_sketch,
     unpack_u32,
     verify_pair,
 )
@@ -94,17 +101,25 @@ def test_sketch_fn_rows_are_those_of_each_story_sketch(config):
         return ("exact", output.value) if isinstance(output, beam.pvalue.TaggedOutput) else output
 
     batches = [STORIES[:4], STORIES[4:], STORIES[::-1]]  # the last one all from the memo
-    expected = [
-        plain(o)
-        for batch in batches
-        for s in compute_sketches(batch, config, MINHASHERS[config.minhash_engine])
-        for o in _sketch_outputs(s, config, BANDS, ROWS)
+    sketches = [
+        s for batch in batches for s in compute_sketches(batch, config, MINHASHERS[config.minhash_engine])
     ]
+    # within a bundle, only a text's first row carries the packed sketch
+    sent: set[str] = set()
+    expected = []
+    for s in sketches:
+        for o in map(plain, _sketch_outputs(s, config, BANDS, ROWS)):
+            if o[0] != "exact":
+                o = o if s.text_hash not in sent else (*o[:3], b"")
+                sent.add(s.text_hash)
+            expected.append(o)
+    assert sum(o[0] != "exact" and not o[3] for o in expected) >= len(STORIES)  # the test is not empty
     fn = _SketchFn(config, BANDS, ROWS)
     fn.setup()
-    assert [plain(o) for batch in batches for o in fn.process(batch)] == expected
-    fn._memo = BoundedMemo(0)  # remembers nothing
-    assert [plain(o) for batch in batches for o in fn.process(batch)] == expected
+    for memo in (fn._memo, BoundedMemo(0)):  # the second remembers nothing
+        fn._memo = memo
+        fn.start_bundle()
+        assert [plain(o) for batch in batches for o in fn.process(batch)] == expected
 
 
 @given(
@@ -176,3 +191,51 @@ def test_a_sketch_label_is_read_once_and_follows_its_fields():
     assert s.label == s.label
     moved = replace(s, rank=(0, s.rank[1], s.id), previous=True)
     assert moved.label != s.label and moved.label.startswith("00")
+
+
+def test_a_copy_s_sketch_is_another_copy_s_with_its_own_id_and_rank():
+    copy = make_story("dumps/page-20.txt", ARTICLE_A.text)
+    original, expected = sketch(ARTICLE_A), sketch(copy)
+    assert original != expected  # same text, another node
+    assert sketch_as(original, expected.label) == expected
+    assert sketch_as(expected, expected.label) is expected
+    assert sketch_key(expected.label, text_key_of(expected.text_hash)) == text_key_of(original.text_hash)
+    earlier = replace(original, previous=True, cluster="c-1")
+    assert sketch_key(earlier.label, text_key_of(earlier.text_hash)) == earlier.label  # its own
+    with pytest.raises(ValueError):  # an earlier run's sketch may lack today's verification arrays
+        sketch_as(earlier, expected.label)
+
+
+def _candidate_outputs(rows):
+    fn = _ShardCandidatesFn(CONFIG)
+    fn.setup()
+    outputs = list(fn.process((0, rows)))
+    return [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
+
+
+def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
+    stories = STORIES + [make_story("dumps/page-24.txt", NEAR_COPY.text)]
+    sketches = compute_sketches(stories, CONFIG, MINHASHERS[CONFIG.minhash_engine])
+    rows = [
+        row
+        for s in sketches
+        for o in _sketch_outputs(s, CONFIG, BANDS, ROWS)
+        if not isinstance(o, beam.pvalue.TaggedOutput)
+        for _, row in shard_rows(o[0], o[1], np.frombuffer(o[2], dtype="<u8").tolist(), 1, o[3])
+    ]
+    full = _candidate_outputs(rows)
+    assert {tag for tag, _ in full} == {"edge", CONTAINED_CHOICES}
+    for keep in (min, max):  # the best-ranked copy's own sketch, or another copy's
+        carrier: dict[str, str] = {}
+        for label, key, _, _ in rows:
+            carrier[key] = keep(carrier.get(key, label), label)
+        slim = [(label, key, keys, blob if carrier[key] == label else b"") for label, key, keys, blob in rows]
+        assert sum(not blob for *_, blob in slim) >= 3
+        assert _candidate_outputs(slim) == full
+    # with more shards the pairs name each node's sketch key (the keyed store holds one per text)
+    multi = _candidate_outputs([(label, key, keys, b"") for label, key, keys, _ in rows])
+    assert multi and all(tag == "pairs" for tag, _ in multi)
+    store = {sketch_key(label, key): blob for label, key, _, blob in rows}
+    for (spoke, spoke_key), hubs in (value for _, value in multi):
+        assert sketch_as(unpack_sketch(store[spoke_key]), spoke).label == spoke
+        assert all(sketch_as(unpack_sketch(store[k]), hub).label == hub for hub, k in hubs)
