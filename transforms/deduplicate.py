@@ -31,7 +31,9 @@ never a story's text):
    (untruncated article first, then longest, then smallest id; an earlier run's story before
    any of today's); the decisions {id -> cluster, duplicate_of, reason, similarity} of the
    stories that have a duplicate are a side input of a ParDo over the stories, so texts
-   never go through a GroupByKey.
+   never go through a GroupByKey. An exact copy's reason is "exact" (its one edge, to its
+   text's best-ranked copy); any other dropped story's is its verified relation to the kept
+   story, else its strongest verified one (never an exact edge to one of its own copies).
 
 Shingle hashes (everything in a sketch is built from them; `SHINGLE_HASH` names this version):
 the words of a text are `re.findall(r"\\w+", text.lower())`; a shingle is n consecutive words
@@ -1096,8 +1098,11 @@ def star_parent(node: str, neighbours: Iterable[str]) -> tuple[str, bool]:
     return node, False
 
 
-def copy_roots(leader: str, copies: Iterable[str], leader_roots: Iterable[str]) -> list[tuple[str, str]]:
-    """(label, root) of an exact-copy group's members: a copy's root is its leader's.
+def copy_roots(
+    leader: str, copies: Iterable[str], leader_roots: Iterable[str]
+) -> list[tuple[str, str, str | None]]:
+    """(label, root, leader) of an exact-copy group's members: a copy's root is its leader's
+    (the leader's own row, with leader None, only when it has no other edge).
 
     `leader_roots` holds the leader's root from the connected components of the other edges
     (empty when the leader has no other edge: then it is its own root, given here). A copy
@@ -1109,7 +1114,7 @@ def copy_roots(leader: str, copies: Iterable[str], leader_roots: Iterable[str]) 
         return []
     found = list(leader_roots)
     root = found[0] if found else leader
-    return ([] if found else [(leader, leader)]) + [(copy, root) for copy in copies]
+    return ([] if found else [(leader, leader, None)]) + [(copy, root, leader) for copy in copies]
 
 
 def _find(parent: dict[str, str], node: str) -> str:
@@ -1811,8 +1816,19 @@ class _UnionFindFn(beam.CombineFn):
         return {node: _find(parent, node) for node in parent}
 
 
+def _decision_row(label: str, assignment: Assignment, edge: Edge | None):
+    """(label, decision as a plain tuple): a few dozen bytes in the side input, not a pickled
+    dataclass."""
+    d = make_decision(label, assignment, edge)
+    return label, (d.id, d.cluster, d.duplicate_of, d.reason, d.similarity, assignment.component_size)
+
+
 class _AssignFn(beam.DoFn):
-    """(root, member labels) -> (label, assignment) for today's members of the component."""
+    """(root, [(member label, its leader if an exact copy)]) -> (label, assignment) for today's
+    members of the component; an exact copy's decision tagged COPIES (its one edge is the
+    exact one to its leader: no join with the edges needed)."""
+
+    COPIES = "copies"
 
     def __init__(self, config: DedupConfig):
         self._config = config
@@ -1820,16 +1836,22 @@ class _AssignFn(beam.DoFn):
 
     def process(self, element, clusters):
         root, members = element
+        leader_of = dict(members)
         previous_cluster = _get(clusters, root) if label_is_previous(root) else None
-        assigned = assign_component(root, members, previous_cluster, self._config.threshold)
+        assigned = assign_component(root, leader_of, previous_cluster, self._config.threshold)
         for label, assignment in assigned:
             if assignment.against_previous:
                 self._previous.inc()
-            yield label, assignment
+            leader = leader_of.get(label)
+            if leader is None:
+                yield label, assignment
+            else:
+                edge = Edge(leader, label, EXACT, 1.0)
+                yield beam.pvalue.TaggedOutput(self.COPIES, _decision_row(label, assignment, edge))
 
 
 class _DecideFn(beam.DoFn):
-    """(label, {assignment: [a], edges: [its edges]}) -> (label, Decision)."""
+    """(label, {assignment: [a], edges: [its verified edges]}) -> (label, Decision)."""
 
     def process(self, element):
         label, joined = element
@@ -1840,9 +1862,7 @@ class _DecideFn(beam.DoFn):
         edge = None
         if assignment.representative is not None:  # a kept story needs no reason (nor its edges)
             edge = explaining_edge(label, assignment.representative, (Edge(*e) for e in joined["edges"]))
-        # a plain tuple: a few dozen bytes in the side input, not a pickled dataclass
-        d = make_decision(label, assignment, edge)
-        yield label, (d.id, d.cluster, d.duplicate_of, d.reason, d.similarity, assignment.component_size)
+        yield _decision_row(label, assignment, edge)
 
 
 class _ApplyFn(beam.DoFn):
@@ -2090,7 +2110,8 @@ class ConnectClusters(beam.PTransform):
 
 
 class AddExactCopies(beam.PTransform):
-    """(exact edges, roots of the other edges) -> (label, root) for every node of any edge."""
+    """(exact edges, roots of the other edges) -> (label, root, leader) for every node of any
+    edge; leader: the best-ranked copy of an exact copy's text, else None."""
 
     def expand(self, inputs):
         exact, roots = inputs
@@ -2099,11 +2120,14 @@ class AddExactCopies(beam.PTransform):
             | "JoinLeaders" >> beam.CoGroupByKey()
             | "CopyRoots" >> beam.FlatMap(lambda kv: copy_roots(kv[0], kv[1]["copies"], kv[1]["root"]))
         )
-        return (roots, copies) | "AllRoots" >> beam.Flatten()
+        linked = roots | "NoLeader" >> beam.Map(lambda kv: (kv[0], kv[1], None))
+        return (linked, copies) | "AllRoots" >> beam.Flatten()
 
 
 class ChooseRepresentatives(beam.PTransform):
-    """(roots, edges, previous clusters) -> (label, Decision) for today's stories with a duplicate."""
+    """(roots with leaders, verified edges, previous clusters) -> (label, Decision) for today's
+    stories with a duplicate. Exact copies are decided with their component; only the others
+    are joined with their verified edges (the edge that explains a drop)."""
 
     def __init__(self, config: DedupConfig):
         super().__init__()
@@ -2111,19 +2135,23 @@ class ChooseRepresentatives(beam.PTransform):
 
     def expand(self, inputs):
         roots, edges, previous_clusters = inputs
-        assignments = (
+        assigned = (
             roots
-            | "ByRoot" >> beam.Map(lambda kv: (kv[1], kv[0]))
+            | "ByRoot" >> beam.Map(lambda row: (row[1], (row[0], row[2])))
             | "GroupByRoot" >> beam.GroupByKey()
-            | "Assign" >> beam.ParDo(_AssignFn(self._config), _keyed(previous_clusters, self._config))
-            | "PlainAssignment" >> beam.Map(lambda kv: (kv[0], tuple(kv[1])))
+            | "Assign"
+            >> beam.ParDo(_AssignFn(self._config), _keyed(previous_clusters, self._config)).with_outputs(
+                _AssignFn.COPIES, main="assignments"
+            )
         )
+        assignments = assigned.assignments | "PlainAssignment" >> beam.Map(lambda kv: (kv[0], tuple(kv[1])))
         by_node = edges | "EdgeEnds" >> beam.FlatMap(lambda e: [(e[0], tuple(e)), (e[1], tuple(e))])
-        return (
+        decided = (
             {"assignment": assignments, "edges": by_node}
             | "JoinEdges" >> beam.CoGroupByKey()
             | "Decide" >> beam.ParDo(_DecideFn())
         )
+        return (assigned[_AssignFn.COPIES], decided) | "AllDecisions" >> beam.Flatten()
 
 
 class WriteSignatures(beam.PTransform):
@@ -2186,15 +2214,17 @@ class Deduplicate(beam.PTransform):
         exact = signed["exact"] | "GroupExactCopies" >> GroupExactCopies()
         candidates = signed["rows"] | "GroupBands" >> GroupBands(config)
         verified = candidates | "VerifyPairs" >> VerifyPairs(config)
-        edges = (exact, verified) | "AllEdges" >> beam.Flatten()
         # Most edges are exact copies hanging off their best-ranked copy: only the others go
-        # through the rounds of ConnectClusters; the copies take their leader's root after.
+        # through the rounds of ConnectClusters; the copies take their leader's root after, and
+        # are explained by that edge alone.
         linked = verified | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
         roots = (exact, linked) | "AddExactCopies" >> AddExactCopies()
         previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
-        decisions = (roots, edges, previous_clusters) | "ChooseRepresentatives" >> ChooseRepresentatives(
-            config
-        )
+        decisions = (
+            roots,
+            verified,
+            previous_clusters,
+        ) | "ChooseRepresentatives" >> ChooseRepresentatives(config)
         applied = stories | "ApplyDecisions" >> beam.ParDo(
             _ApplyFn(config), _keyed(decisions, config)
         ).with_outputs(_ApplyFn.SIGNATURES, main="stories")

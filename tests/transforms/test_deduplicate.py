@@ -23,6 +23,7 @@ from transforms.deduplicate import (
     SHINGLE_HASH,
     AddExactCopies,
     Assignment,
+    ChooseRepresentatives,
     ConnectClusters,
     ContainerChoice,
     Decision,
@@ -630,8 +631,8 @@ def test_connect_clusters_in_beam_equals_union_find_with_and_without_fallback():
 
 
 def test_copy_roots_give_copies_their_leaders_root():
-    assert copy_roots("b", ["d", "c", "d"], ["a"]) == [("c", "a"), ("d", "a")]
-    assert copy_roots("b", ["c"], []) == [("b", "b"), ("c", "b")]  # a leader with copies only
+    assert copy_roots("b", ["d", "c", "d"], ["a"]) == [("c", "a", "b"), ("d", "a", "b")]
+    assert copy_roots("b", ["c"], []) == [("b", "b", None), ("c", "b", "b")]  # a leader with copies only
     assert copy_roots("b", [], ["a"]) == []  # no copies: nothing to add
 
 
@@ -647,7 +648,11 @@ def test_exact_copies_joined_after_the_rounds_give_the_roots_of_all_edges():
         Edge(nodes[4], nodes[5], NEAR, 0.9),
         Edge(nodes[6], nodes[7], NEAR, 0.9),
     ]
-    expected = sorted(connected_components([(e.a, e.b) for e in exact + near]).items())
+    leaders = {e.b: e.a for e in exact}
+    expected = sorted(
+        (label, root, leaders.get(label))
+        for label, root in connected_components([(e.a, e.b) for e in exact + near]).items()
+    )
     with offline_test_pipeline() as p:
         linked = p | "Near" >> beam.Create(near) | ConnectClusters(2)
         roots = (p | "Exact" >> beam.Create(exact), linked) | AddExactCopies()
@@ -713,6 +718,29 @@ def test_a_drop_is_explained_by_its_relation_to_the_kept_story_else_its_best_edg
     assert make_decision(a, Assignment(None, "c-x", False), None) == Decision("a", "c-x")
     with pytest.raises(ValueError):
         make_decision(t, Assignment(a, "c-x", False), None)
+
+
+def test_copies_are_dropped_as_exact_and_their_leader_by_its_own_verified_edge():
+    ranks = [(0, -900, "a"), (0, -880, "n"), (2, -300, "t"), (2, -300, "u"), (2, -300, "v")]
+    a, n, t, u, v = (node_label(r) for r in ranks)
+    verified = [Edge(a, n, NEAR, 0.9), Edge(t, n, CONTAINED, 0.95)]
+    # as AddExactCopies gives them: u and v are exact copies of the teaser t
+    roots = [(a, a, None), (n, a, None), (t, a, None), (u, a, t), (v, a, t)]
+    c = cluster_id("a")
+    expected = [
+        (a, ("a", c, None, None, None, 5)),
+        (n, ("n", c, "a", NEAR, 0.9, 0)),
+        (t, ("t", c, "a", CONTAINED, 0.95, 0)),  # not "exact" through its own copies
+        (u, ("u", c, "a", EXACT, 1.0, 0)),
+        (v, ("v", c, "a", EXACT, 1.0, 0)),
+    ]
+    with offline_test_pipeline() as p:
+        decisions = (
+            p | "Roots" >> beam.Create(roots),
+            p | "Verified" >> beam.Create(verified),
+            p | "NoClusters" >> beam.Create([]),
+        ) | ChooseRepresentatives(CONFIG)
+        assert_that(decisions, equal_to(expected))
 
 
 def test_cluster_id_is_stable_and_short():
