@@ -1734,6 +1734,10 @@ def _lookup(store, label: str, key: str) -> StorySketch:
     return sketch_as(unpack_sketch(packed), label)
 
 
+# Unpacked sketches a `_VerifyFn` keeps (about 2 KB each with exact verification: ~40 MB).
+VERIFY_MEMO_SKETCHES = 20_000
+
+
 class _VerifyFn(beam.DoFn):
     """((spoke, key), [hub lists]) -> verified edges; container choices tagged (sketches: a keyed
     side input, by sketch_key)."""
@@ -1743,12 +1747,19 @@ class _VerifyFn(beam.DoFn):
 
     def setup(self):
         self._counters = _VerifyCounters()
+        # A hub is checked against many spokes (and a spoke is another's hub): each node's sketch
+        # is looked up and unpacked once per worker while it is among the last VERIFY_MEMO_SKETCHES
+        # used, not once per pair. A pure memo: the store is the same for every bundle.
+        self._sketches: BoundedMemo[StorySketch] = BoundedMemo(VERIFY_MEMO_SKETCHES)
+
+    def _sketch(self, store, label: str, key: str) -> StorySketch:
+        return self._sketches.get(label, 1, lambda: _lookup(store, label, key))
 
     def process(self, element, store):
         (spoke, spoke_key), hub_lists = element
         hubs = sorted({h for hubs in hub_lists for h in hubs})
-        sketches = (_lookup(store, hub, key) for hub, key in hubs)
-        verified = verify_spoke(_lookup(store, spoke, spoke_key), sketches, self._config)
+        sketches = [self._sketch(store, hub, key) for hub, key in hubs]
+        verified = verify_spoke(self._sketch(store, spoke, spoke_key), sketches, self._config)
         yield from self._counters.outputs(verified, CONTAINED_CHOICES)
 
 

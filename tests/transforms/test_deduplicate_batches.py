@@ -40,6 +40,7 @@ from transforms.deduplicate import (
     _ShardCandidatesFn,
     _sketch_outputs,
     _SketchFn,
+    _VerifyFn,
     bucket_pairs,
     compute_sketches,
     normalise_for_hash,
@@ -213,16 +214,21 @@ def _candidate_outputs(rows):
     return [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
 
 
-def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
+def _one_shard_rows() -> list[tuple[str, str, bytes, bytes]]:
+    """The bucket rows of STORIES and one more near copy, as one shard gets them (with sketches)."""
     stories = STORIES + [make_story("dumps/page-24.txt", NEAR_COPY.text)]
     sketches = compute_sketches(stories, CONFIG, MINHASHERS[CONFIG.minhash_engine])
-    rows = [
+    return [
         row
         for s in sketches
         for o in _sketch_outputs(s, CONFIG, BANDS, ROWS)
         if not isinstance(o, beam.pvalue.TaggedOutput)
         for _, row in shard_rows(o[0], o[1], np.frombuffer(o[2], dtype="<u8").tolist(), 1, o[3])
     ]
+
+
+def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
+    rows = _one_shard_rows()
     full = _candidate_outputs(rows)
     assert {tag for tag, _ in full} == {"edge", CONTAINED_CHOICES}
     for keep in (min, max):  # the best-ranked copy's own sketch, or another copy's
@@ -239,3 +245,32 @@ def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
     for (spoke, spoke_key), hubs in (value for _, value in multi):
         assert sketch_as(unpack_sketch(store[spoke_key]), spoke).label == spoke
         assert all(sketch_as(unpack_sketch(store[k]), hub).label == hub for hub, k in hubs)
+
+
+class _CountingStore(dict):
+    """A dict side input that counts the lookups of each key."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lookups: dict[str, int] = defaultdict(int)
+
+    def get(self, key, default=None):
+        self.lookups[key] += 1
+        return super().get(key, default)
+
+
+def test_pairs_from_several_shards_verify_as_one_shard_does_each_sketch_looked_up_once():
+    rows = _one_shard_rows()
+    full = _candidate_outputs(rows)
+    pairs = [
+        value for _, value in _candidate_outputs([(label, key, keys, b"") for label, key, keys, _ in rows])
+    ]
+    store = _CountingStore({sketch_key(label, key): blob for label, key, _, blob in rows if blob})
+    fn = _VerifyFn(CONFIG)
+    fn.setup()
+    outputs = [o for (spoke, hubs) in pairs for o in fn.process((spoke, [hubs]), store)]
+    got = [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
+    assert got == full
+    # a hub of many spokes is unpacked once: one lookup per node, however many pairs it is in
+    nodes = {spoke for spoke, _ in pairs} | {hub for _, hubs in pairs for hub in hubs}
+    assert sum(store.lookups.values()) == len(nodes) < sum(1 + len(hubs) for _, hubs in pairs)
