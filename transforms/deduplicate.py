@@ -1045,17 +1045,39 @@ def best_container(choices: Iterable[ContainerChoice]) -> Edge:
     (the tightest fit: a story that runs two articles together is the larger one), then the
     smallest label.
     """
-    best = min(
-        choices,
-        key=lambda c: (
-            not c.same_opening,
-            -c.edge.similarity,
-            c.container_tier,
-            c.container_length,
-            c.edge.b,
-        ),
+    return min(choices, key=container_preference).edge
+
+
+def container_preference(choice: ContainerChoice) -> tuple:
+    """Sort key of a contained story's container choices: the first is kept (`best_container`)."""
+    return (
+        not choice.same_opening,
+        -choice.edge.similarity,
+        choice.container_tier,
+        choice.container_length,
+        choice.edge.b,
     )
-    return best.edge
+
+
+def keep_best_choices(
+    best: dict[str, ContainerChoice], contained: Iterable[tuple[str, ContainerChoice]]
+) -> int:
+    """Fold (contained label, choice) pairs into `best`, the choice `best_container` keeps of
+    each story's so far; returns how many choices were set aside.
+
+    Keeping the best is associative: choices folded where they are found (all of a shard's) and
+    merged again later give what `best_container` gives of all of them at once.
+    """
+    pruned = 0
+    for label, choice in contained:
+        held = best.get(label)
+        if held is None:
+            best[label] = choice
+            continue
+        pruned += 1
+        if container_preference(choice) < container_preference(held):
+            best[label] = choice
+    return pruned
 
 
 # ------------------------------------------------------------------ connected components
@@ -1656,17 +1678,26 @@ class _ShardRowsFn(beam.DoFn):
 
 
 class _VerifyCounters:
+    """Counts what verification found; edges out, container choices folded into `best`."""
+
     def __init__(self):
         self._candidates = counters.counter(counters.CANDIDATE_PAIRS)
         self._verified = counters.counter(counters.VERIFIED_PAIRS)
         self._share = counters.counter(counters.SHARE_REFUSED)
+        self._pruned = counters.counter(counters.PRUNED_CONTAINMENT_EDGES)
 
-    def outputs(self, verified: Verified, tag: str):
+    def edges(self, verified: Verified, best: dict[str, ContainerChoice]) -> list[Edge]:
         self._candidates.inc(verified.candidates)
         self._verified.inc(len(verified.edges) + len(verified.contained))
         self._share.inc(verified.refused_share)
-        yield from verified.edges
-        for contained, choice in verified.contained:
+        self._pruned.inc(keep_best_choices(best, verified.contained))
+        return verified.edges
+
+    @staticmethod
+    def choices(best: dict[str, ContainerChoice], tag: str):
+        """The best choice of each contained story found, tagged (a plain tuple for the shuffle)."""
+        for contained in sorted(best):
+            choice = best[contained]
             yield beam.pvalue.TaggedOutput(tag, (contained, (tuple(choice.edge), *choice[1:])))
 
 
@@ -1677,8 +1708,8 @@ PAIRS = "pairs"
 class _ShardCandidatesFn(beam.DoFn):
     """(shard, rows) -> candidate pairs, counting oversized buckets. A single shard's rows carry
     the packed sketches (of each text at least once): its pairs are verified here (edges out,
-    container choices tagged); otherwise ((spoke, its sketch_key), ((hub, its sketch_key), ...))
-    are tagged PAIRS for `_VerifyFn`."""
+    each contained story's best container choice tagged); otherwise ((spoke, its sketch_key),
+    ((hub, its sketch_key), ...)) are tagged PAIRS for `_VerifyFn`."""
 
     def __init__(self, config: DedupConfig):
         self._config = config
@@ -1704,6 +1735,10 @@ class _ShardCandidatesFn(beam.DoFn):
                 found = unpacked[label] = sketch_as(unpack_sketch(packed[key_of[label]]), label)
             return found
 
+        # A contained story keeps one container (see best_container): a shard holds all the
+        # choices of its pairs, so only each story's best so far leaves it (BestContainer merges
+        # them across shards), not one element per contained pair.
+        best: dict[str, ContainerChoice] = {}
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
             if key_of[spoke] not in packed:
@@ -1711,7 +1746,8 @@ class _ShardCandidatesFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(PAIRS, ((spoke, key_of[spoke]), keyed_hubs))
                 continue
             verified = verify_spoke(sketch(spoke), map(sketch, hubs), self._config)
-            yield from self._counters.outputs(verified, CONTAINED_CHOICES)
+            yield from self._counters.edges(verified, best)
+        yield from self._counters.choices(best, CONTAINED_CHOICES)
 
 
 def _keyed(pcoll, config: DedupConfig):
@@ -1760,7 +1796,9 @@ class _VerifyFn(beam.DoFn):
         hubs = sorted({h for hubs in hub_lists for h in hubs})
         sketches = [self._sketch(store, hub, key) for hub, key in hubs]
         verified = verify_spoke(self._sketch(store, spoke, spoke_key), sketches, self._config)
-        yield from self._counters.outputs(verified, CONTAINED_CHOICES)
+        best: dict[str, ContainerChoice] = {}
+        yield from self._counters.edges(verified, best)
+        yield from self._counters.choices(best, CONTAINED_CHOICES)
 
 
 class _BestContainerFn(beam.DoFn):
