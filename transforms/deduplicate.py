@@ -1775,8 +1775,8 @@ VERIFY_MEMO_SKETCHES = 20_000
 
 
 class _VerifyFn(beam.DoFn):
-    """((spoke, key), [hub lists]) -> verified edges; container choices tagged (sketches: a keyed
-    side input, by sketch_key)."""
+    """((spoke, key), [hub lists]) -> verified edges; the best container choice of each story
+    contained in these pairs tagged (sketches: a keyed side input, by sketch_key)."""
 
     def __init__(self, config: DedupConfig):
         self._config = config

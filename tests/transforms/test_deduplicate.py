@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import FrozenInstanceError, replace
 
 import apache_beam as beam
@@ -52,6 +53,7 @@ from transforms.deduplicate import (
     explaining_edge,
     for_verification,
     fuller,
+    keep_best_choices,
     label_id,
     label_is_previous,
     label_tier_length,
@@ -558,6 +560,35 @@ def test_best_container_prefers_same_opening_then_score_then_complete_then_tight
     assert best_container([choice("x", 0.9, True, 1, 100), choice("y", 0.9, True, 0, 300)]).b == "y"
     assert best_container([choice("x", 0.9, True, 0, 900), choice("y", 0.9, True, 0, 300)]).b == "y"
     assert best_container([choice("y", 0.9, True, 0, 300), choice("x", 0.9, True, 0, 300)]).b == "x"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_best_choices_folded_in_parts_then_merged_are_the_best_of_all(seed):
+    rng = random.Random(seed)
+    found = [
+        (
+            f"s{rng.randint(0, 5)}",
+            ContainerChoice(
+                Edge("s", f"c{rng.randint(0, 9)}", CONTAINED, rng.choice([0.8, 0.9, 1.0])),
+                rng.random() < 0.5,
+                rng.randint(0, 2),
+                rng.choice([100, 300]),
+            ),
+        )
+        for _ in range(60)
+    ]
+    everything = defaultdict(list)
+    for label, choice in found:
+        everything[label].append(choice)
+    # fold the choices in three parts (as shards do), then merge the parts' bests (BestContainer)
+    parts = [dict() for _ in range(3)]
+    pruned = sum(keep_best_choices(parts[i % 3], [item]) for i, item in enumerate(found))
+    merged: dict[str, ContainerChoice] = {}
+    pruned += sum(keep_best_choices(merged, part.items()) for part in parts)
+    assert {label: c.edge for label, c in merged.items()} == {
+        label: best_container(choices) for label, choices in everything.items()
+    }
+    assert pruned == len(found) - len(everything)  # every choice but one per story set aside
 
 
 # ------------------------------------------------------------------ connected components
