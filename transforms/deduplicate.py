@@ -26,7 +26,10 @@ never a story's text):
    story keeps only its best container.
 5. `ConnectClusters`: connected components in Beam: alternating large-star / small-star
    rounds (Kiveris et al. 2014) unrolled `cc_rounds` times, a convergence check, and a
-   union-find over the (counted) edges of the components not yet converged.
+   union-find over the (counted) edges of the components not yet converged. With a single
+   key shard (up to `bucket_shard_stories` stories) that shard found every edge of the run, so
+   it connects them itself with the same union-find (`resolved_outputs`), and the rounds get
+   no edge: a round's stages cost their fixed overhead on any runner, whatever they carry.
 6. `ChooseRepresentatives`: the kept story of each cluster is its best-ranked member
    (untruncated article first, then longest, then smallest id; an earlier run's story before
    any of today's); the decisions {id -> cluster, duplicate_of, reason, similarity} of the
@@ -1202,6 +1205,19 @@ def _star_step(edges: Iterable[tuple[str, str]], large: bool) -> Iterable[tuple[
         yield from (large_star(node, ns) if large else small_star(node, ns))
 
 
+def resolved_outputs(
+    edges: Sequence[Edge], best: dict[str, ContainerChoice]
+) -> tuple[list[Edge], dict[str, str]]:
+    """All the edges of a run that one shard verified alone, and their components.
+
+    The exact and near `edges`, then each contained story's one container (`best`: its best
+    choice, as BestContainer would keep it); node -> root (the smallest node of its component,
+    what ConnectClusters gives) for every node of them.
+    """
+    connected = [*edges, *(best[contained].edge for contained in sorted(best))]
+    return connected, connected_components((e.a, e.b) for e in connected)
+
+
 # ------------------------------------------------------------------ decisions
 
 
@@ -1703,13 +1719,18 @@ class _VerifyCounters:
 
 CONTAINED_CHOICES = "contained"
 PAIRS = "pairs"
+CONNECTED = "connected"
+ROOTS = "roots"
 
 
 class _ShardCandidatesFn(beam.DoFn):
     """(shard, rows) -> candidate pairs, counting oversized buckets. A single shard's rows carry
-    the packed sketches (of each text at least once): its pairs are verified here (edges out,
-    each contained story's best container choice tagged); otherwise ((spoke, its sketch_key),
-    ((hub, its sketch_key), ...)) are tagged PAIRS for `_VerifyFn`."""
+    the packed sketches (of each text at least once): its pairs are verified here. Then it holds
+    every edge of the run, so it also connects them: each edge is tagged CONNECTED and each node's
+    (label, root) ROOTS, and the rounds of ConnectClusters get nothing. Otherwise ((spoke, its
+    sketch_key), ((hub, its sketch_key), ...)) are tagged PAIRS for `_VerifyFn`. (Edges out and
+    each contained story's best container choice tagged, for ConnectClusters, only if a single
+    shard ever lacked a sketch.)"""
 
     def __init__(self, config: DedupConfig):
         self._config = config
@@ -1718,7 +1739,7 @@ class _ShardCandidatesFn(beam.DoFn):
     def setup(self):
         self._counters = _VerifyCounters()
 
-    def process(self, element):
+    def process(self, element, total: int):
         _, rows = element
         rows = list(rows)
         found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
@@ -1735,10 +1756,15 @@ class _ShardCandidatesFn(beam.DoFn):
                 found = unpacked[label] = sketch_as(unpack_sketch(packed[key_of[label]]), label)
             return found
 
+        # The only shard, verifying every pair itself: no other step finds an edge.
+        alone = num_shards(total, self._config.bucket_shard_stories) == 1 and all(
+            key_of[spoke] in packed for spoke in found
+        )
         # A contained story keeps one container (see best_container): a shard holds all the
         # choices of its pairs, so only each story's best so far leaves it (BestContainer merges
         # them across shards), not one element per contained pair.
         best: dict[str, ContainerChoice] = {}
+        edges: list[Edge] = []
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
             if key_of[spoke] not in packed:
@@ -1746,8 +1772,16 @@ class _ShardCandidatesFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(PAIRS, ((spoke, key_of[spoke]), keyed_hubs))
                 continue
             verified = verify_spoke(sketch(spoke), map(sketch, hubs), self._config)
-            yield from self._counters.edges(verified, best)
-        yield from self._counters.choices(best, CONTAINED_CHOICES)
+            edges.extend(self._counters.edges(verified, best))
+        if not alone:
+            yield from edges
+            yield from self._counters.choices(best, CONTAINED_CHOICES)
+            return
+        connected, roots = resolved_outputs(edges, best)
+        for edge in connected:
+            yield beam.pvalue.TaggedOutput(CONNECTED, edge)
+        for label in sorted(roots):
+            yield beam.pvalue.TaggedOutput(ROOTS, (label, roots[label]))
 
 
 def _keyed(pcoll, config: DedupConfig):
@@ -2062,9 +2096,10 @@ class GroupBands(beam.PTransform):
     """Bucket rows -> candidate pairs from shared LSH bands and openings, grouped in shards of
     about `bucket_shard_stories` stories (one row per story and shard).
 
-    Returns {"edges", "contained"}: what a single shard verified itself, and {"pairs",
-    "store"}: the candidates and packed sketches `VerifyPairs` checks when there are more
-    shards (then empty otherwise, and the other way round).
+    Returns {"connected", "roots"}: the edges a single shard verified itself and their
+    components; {"pairs", "store"}: the candidates and packed sketches `VerifyPairs` checks when
+    there are more shards (empty with one, and the other way round); {"edges", "contained"}:
+    what a single shard verified but could not connect (only if it lacked a sketch).
     """
 
     def __init__(self, config: DedupConfig):
@@ -2080,8 +2115,8 @@ class GroupBands(beam.PTransform):
             sharded.rows
             | "GroupByShard" >> beam.GroupByKey()
             | "Candidates"
-            >> beam.ParDo(_ShardCandidatesFn(self._config)).with_outputs(
-                CONTAINED_CHOICES, PAIRS, main="edges"
+            >> beam.ParDo(_ShardCandidatesFn(self._config), beam.pvalue.AsSingleton(total)).with_outputs(
+                CONTAINED_CHOICES, PAIRS, CONNECTED, ROOTS, main="edges"
             )
         )
         return {
@@ -2089,11 +2124,15 @@ class GroupBands(beam.PTransform):
             "contained": found[CONTAINED_CHOICES],
             "pairs": found[PAIRS],
             "store": sharded[_ShardRowsFn.STORE],
+            "connected": found[CONNECTED],
+            "roots": found[ROOTS],
         }
 
 
 class VerifyPairs(beam.PTransform):
-    """GroupBands' output -> verified edges, one best container per contained story.
+    """GroupBands' output -> {"unconnected": verified edges whose components are still to be
+    found, "connected": those a single shard connected itself, "roots": their (label, root)};
+    one best container per contained story.
 
     Pairs from several shards are merged per spoke by one GroupByKey and checked against the
     packed sketches, a keyed side input (`sketch_key` -> sketch): no sketch is shuffled with its
@@ -2119,7 +2158,8 @@ class VerifyPairs(beam.PTransform):
             | "GroupByContained" >> beam.GroupByKey()
             | "BestContainer" >> beam.ParDo(_BestContainerFn())
         )
-        return (found["edges"], verified.edges, contained) | "AllVerified" >> beam.Flatten()
+        unconnected = (found["edges"], verified.edges, contained) | "AllUnconnected" >> beam.Flatten()
+        return {"unconnected": unconnected, "connected": found["connected"], "roots": found["roots"]}
 
 
 class ConnectClusters(beam.PTransform):
@@ -2262,11 +2302,14 @@ class Deduplicate(beam.PTransform):
         )
         exact = signed["exact"] | "GroupExactCopies" >> GroupExactCopies()
         candidates = signed["rows"] | "GroupBands" >> GroupBands(config)
-        verified = candidates | "VerifyPairs" >> VerifyPairs(config)
+        checked = candidates | "VerifyPairs" >> VerifyPairs(config)
+        verified = (checked["connected"], checked["unconnected"]) | "AllVerified" >> beam.Flatten()
         # Most edges are exact copies hanging off their best-ranked copy: only the others go
         # through the rounds of ConnectClusters; the copies take their leader's root after, and
-        # are explained by that edge alone.
-        linked = verified | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        # are explained by that edge alone. A single shard connected its edges itself (the
+        # rounds then get none: each costs a few stages of fixed overhead, whatever it carries).
+        rounds = checked["unconnected"] | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        linked = (checked["roots"], rounds) | "AllLinked" >> beam.Flatten()
         roots = (exact, linked) | "AddExactCopies" >> AddExactCopies()
         previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
         decisions = (

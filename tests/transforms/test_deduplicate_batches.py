@@ -36,7 +36,12 @@ from transforms.deduplicate import (
     _DASHES,
     _DOUBLE_QUOTES,
     _SINGLE_QUOTES,
+    CONNECTED,
+    CONTAINED,
     CONTAINED_CHOICES,
+    NEAR,
+    PAIRS,
+    ROOTS,
     ContainerChoice,
     Edge,
     _ShardCandidatesFn,
@@ -46,8 +51,11 @@ from transforms.deduplicate import (
     best_container,
     bucket_pairs,
     compute_sketches,
+    connected_components,
     normalise_for_hash,
     per_distinct_text,
+    resolved_outputs,
+    rounds_components,
     shard_candidates,
     shard_rows,
     shared_counts,
@@ -210,11 +218,21 @@ def test_a_copy_s_sketch_is_another_copy_s_with_its_own_id_and_rank():
         sketch_as(earlier, expected.label)
 
 
-def _candidate_outputs(rows):
+# Row counts that make one key shard, and two
+ONE_SHARD, TWO_SHARDS = 10, CONFIG.bucket_shard_stories + 1
+
+
+def _candidate_outputs(rows, total: int = ONE_SHARD):
     fn = _ShardCandidatesFn(CONFIG)
     fn.setup()
-    outputs = list(fn.process((0, rows)))
+    outputs = list(fn.process((0, rows), total))
     return [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
+
+
+def _near_and_containers(outputs) -> tuple[list[Edge], dict[str, Edge]]:
+    """A single shard's CONNECTED edges as (near or exact edges, {contained: its container's edge})."""
+    connected = [e for tag, e in outputs if tag == CONNECTED]
+    return [e for e in connected if e.reason != CONTAINED], {e.a: e for e in connected if e.reason == CONTAINED}
 
 
 def _one_shard_rows() -> list[tuple[str, str, bytes, bytes]]:
@@ -233,7 +251,8 @@ def _one_shard_rows() -> list[tuple[str, str, bytes, bytes]]:
 def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
     rows = _one_shard_rows()
     full = _candidate_outputs(rows)
-    assert {tag for tag, _ in full} == {"edge", CONTAINED_CHOICES}
+    # the only shard, holding every edge of the run: it connects them itself
+    assert {tag for tag, _ in full} == {CONNECTED, ROOTS}
     for keep in (min, max):  # the best-ranked copy's own sketch, or another copy's
         carrier: dict[str, str] = {}
         for label, key, _, _ in rows:
@@ -242,8 +261,8 @@ def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
         assert sum(not blob for *_, blob in slim) >= 3
         assert _candidate_outputs(slim) == full
     # with more shards the pairs name each node's sketch key (the keyed store holds one per text)
-    multi = _candidate_outputs([(label, key, keys, b"") for label, key, keys, _ in rows])
-    assert multi and all(tag == "pairs" for tag, _ in multi)
+    multi = _candidate_outputs([(label, key, keys, b"") for label, key, keys, _ in rows], TWO_SHARDS)
+    assert multi and all(tag == PAIRS for tag, _ in multi)
     store = {sketch_key(label, key): blob for label, key, _, blob in rows}
     for (spoke, spoke_key), hubs in (value for _, value in multi):
         assert sketch_as(unpack_sketch(store[spoke_key]), spoke).label == spoke
@@ -274,17 +293,59 @@ class _CountingStore(dict):
 def test_pairs_from_several_shards_verify_as_one_shard_does_each_sketch_looked_up_once():
     rows = _one_shard_rows()
     full = _candidate_outputs(rows)
-    pairs = [
-        value for _, value in _candidate_outputs([(label, key, keys, b"") for label, key, keys, _ in rows])
-    ]
+    slim = [(label, key, keys, b"") for label, key, keys, _ in rows]
+    pairs = [value for _, value in _candidate_outputs(slim, TWO_SHARDS)]
     store = _CountingStore({sketch_key(label, key): blob for label, key, _, blob in rows if blob})
     fn = _VerifyFn(CONFIG)
     fn.setup()
     outputs = [o for (spoke, hubs) in pairs for o in fn.process((spoke, [hubs]), store)]
     got = [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
-    assert [e for tag, e in got if tag == "edge"] == [e for tag, e in full if tag == "edge"]
+    near, containers = _near_and_containers(full)
+    assert [e for tag, e in got if tag == "edge"] == near
     # each contained story ends with the same container (the shard kept only each one's best)
-    assert _best_containers(got) == _best_containers(full)
+    assert _best_containers(got) == containers
     # a hub of many spokes is unpacked once: one lookup per node, however many pairs it is in
     nodes = {spoke for spoke, _ in pairs} | {hub for _, hubs in pairs for hub in hubs}
     assert sum(store.lookups.values()) == len(nodes) < sum(1 + len(hubs) for _, hubs in pairs)
+
+
+def test_the_only_shard_gives_each_node_of_its_edges_its_component_s_smallest_label():
+    full = _candidate_outputs(_one_shard_rows())
+    connected = [e for tag, e in full if tag == CONNECTED]
+    roots = dict(value for tag, value in full if tag == ROOTS)
+    reasons = {e.reason for e in connected}
+    assert CONTAINED in reasons and reasons & {NEAR, "exact"}
+    assert roots == connected_components((e.a, e.b) for e in connected)
+    # what the rounds of ConnectClusters would give those edges
+    assert roots == rounds_components([(e.a, e.b) for e in connected], 6)[0]
+    assert set(roots.values()) < set(roots)  # some components join several nodes
+    assert all(roots[label] == min(n for n in roots if roots[n] == roots[label]) for label in roots)
+
+
+def test_a_single_shard_missing_a_sketch_leaves_its_edges_to_the_rounds():
+    rows = _one_shard_rows()
+    full = _candidate_outputs(rows)
+    near, containers = _near_and_containers(full)
+    found, _ = shard_candidates(rows, CONFIG.max_bucket_size, CONFIG.bucket_hubs)
+    hubs = set().union(*found.values())
+    key_of = {label: key for label, key, _, _ in rows}
+    # a spoke whose text is no hub's: its pairs go to the keyed store, the others are verified
+    lacking = max(spoke for spoke in found if all(key_of[h] != key_of[spoke] for h in hubs))
+    holed = [(label, k, keys, b"" if k == key_of[lacking] else blob) for label, k, keys, blob in rows]
+    got = _candidate_outputs(holed)
+    tags = {tag for tag, _ in got}
+    assert not tags & {CONNECTED, ROOTS}
+    assert [value[0][0] for tag, value in got if tag == PAIRS] == [lacking]
+    # what it did verify goes on as before: edges and container choices, for the rounds
+    assert "edge" in tags and {e for tag, e in got if tag == "edge"} <= set(near)
+    assert set(_best_containers(got).values()) <= set(containers.values())
+
+
+def test_resolved_outputs_are_the_edges_then_each_contained_story_s_best_container():
+    near = [Edge("a", "b", NEAR, 0.9), Edge("c", "d", "exact", 1.0)]
+    in_b = ContainerChoice(Edge("e", "b", CONTAINED, 0.95), True, 0, 900)
+    in_d = ContainerChoice(Edge("f", "d", CONTAINED, 0.9), True, 0, 800)
+    connected, roots = resolved_outputs(near, {"f": in_d, "e": in_b})
+    assert connected == [*near, in_b.edge, in_d.edge]
+    assert roots == {"a": "a", "b": "a", "e": "a", "c": "c", "d": "c", "f": "c"}
+    assert resolved_outputs([], {}) == ([], {})
