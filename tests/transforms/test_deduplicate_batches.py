@@ -39,6 +39,7 @@ from transforms.deduplicate import (
     CONNECTED,
     CONTAINED,
     CONTAINED_CHOICES,
+    EXACT,
     NEAR,
     PAIRS,
     ROOTS,
@@ -232,7 +233,9 @@ def _candidate_outputs(rows, total: int = ONE_SHARD):
 def _near_and_containers(outputs) -> tuple[list[Edge], dict[str, Edge]]:
     """A single shard's CONNECTED edges as (near or exact edges, {contained: its container's edge})."""
     connected = [e for tag, e in outputs if tag == CONNECTED]
-    return [e for e in connected if e.reason != CONTAINED], {e.a: e for e in connected if e.reason == CONTAINED}
+    return [e for e in connected if e.reason != CONTAINED], {
+        e.a: e for e in connected if e.reason == CONTAINED
+    }
 
 
 def _one_shard_rows() -> list[tuple[str, str, bytes, bytes]]:
@@ -314,7 +317,7 @@ def test_the_only_shard_gives_each_node_of_its_edges_its_component_s_smallest_la
     connected = [e for tag, e in full if tag == CONNECTED]
     roots = dict(value for tag, value in full if tag == ROOTS)
     reasons = {e.reason for e in connected}
-    assert CONTAINED in reasons and reasons & {NEAR, "exact"}
+    assert CONTAINED in reasons and reasons & {NEAR, EXACT}
     assert roots == connected_components((e.a, e.b) for e in connected)
     # what the rounds of ConnectClusters would give those edges
     assert roots == rounds_components([(e.a, e.b) for e in connected], 6)[0]
@@ -342,7 +345,7 @@ def test_a_single_shard_missing_a_sketch_leaves_its_edges_to_the_rounds():
 
 
 def test_resolved_outputs_are_the_edges_then_each_contained_story_s_best_container():
-    near = [Edge("a", "b", NEAR, 0.9), Edge("c", "d", "exact", 1.0)]
+    near = [Edge("a", "b", NEAR, 0.9), Edge("c", "d", EXACT, 1.0)]
     in_b = ContainerChoice(Edge("e", "b", CONTAINED, 0.95), True, 0, 900)
     in_d = ContainerChoice(Edge("f", "d", CONTAINED, 0.9), True, 0, 800)
     connected, roots = resolved_outputs(near, {"f": in_d, "e": in_b})
