@@ -1,7 +1,7 @@
 """Throughput of storysift end to end against "dedup only" references, on generated dumps.
 
   python benchmarks/throughput.py --make-dumps /work/shared/bench/make_dumps.py --out /tmp/tp \\
-      --pages 750 --scales 1,4,16 [--memory-pages 47000] [--profile] [--skip-e2e]
+      --pages 750 --scales 1,4,16 [--e2e-reps 3] [--memory-pages 47000] [--profile] [--skip-e2e]
 
 Needs the `bench` extra (`pip install '.[bench]'`: rensa, psutil, py-spy). The
 corpora come from the bench generator given by path (`--make-dumps`, with its `bbc-dev/` and
@@ -38,7 +38,8 @@ deepest storysift frame) and the top functions by self time. Results go to OUT/r
 a table on stdout.
 
 The machine may be shared: only ratios measured in the same run mean much; CPU seconds are less
-sensitive to other load than wall seconds.
+sensitive to other load than wall seconds. --e2e-reps N runs (a), (b) and (c) N times, one after
+the other in rounds, and reports each program's median run and the wall ratio of every round.
 """
 
 from __future__ import annotations
@@ -208,6 +209,16 @@ def rates(result: dict, corpus_bytes: int, docs: int | None) -> dict:
     if docs:
         result["docs_per_s"] = round(docs / wall, 1)
     return result
+
+
+def median_runs(rounds: list[dict]) -> dict:
+    """Of each program's runs over the rounds, the one with the median wall time (the lower one
+    of an even count): a whole run, so its CPU seconds and peak memory are that run's own."""
+    out = {}
+    for who in rounds[0]:
+        runs = sorted((one[who] for one in rounds), key=lambda run: run["wall_s"])
+        out[who] = runs[(len(runs) - 1) // 2]
+    return out
 
 
 # ------------------------------------------------------------------ the signature stage alone
@@ -475,6 +486,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--memory-workers", default="2", help="worker counts for the memory run: 2, 1 or 2,1")
     ap.add_argument("--reps", type=int, default=3, help="repetitions of the signature-stage timing")
+    ap.add_argument(
+        "--e2e-reps",
+        type=int,
+        default=1,
+        help="rounds of the three end-to-end runs per scale, interleaved; the table shows each "
+        "program's median run (a shared machine's load varies by tens of percent between runs)",
+    )
     ap.add_argument("--signature-texts", type=int, default=10000, help="gold stories for the signature stage")
     ap.add_argument("--profile", action="store_true", help="py-spy a storysift run (see --profile-scale)")
     ap.add_argument("--profile-scale", type=int, default=0, help="scale to profile (default: the largest)")
@@ -496,17 +514,29 @@ def main(argv: list[str] | None = None) -> int:
         size = set_size(set_dir)
         row: dict = {"set": size}
         print(f"[{k}x] {pages} pages, {size['bytes'] / 1e6:.1f} MB", file=sys.stderr, flush=True)
-        if not args.skip_e2e:
-            run = run_storysift(set_dir, args.out, f"{pages}", args.memory_limit_mb)
-            row["storysift"] = rates(run, size["bytes"], size["pages"])
-        for engine in ("datasketch", "rensa"):
-            ref = run_reference(engine, set_dir, args.out, f"{pages}")
-            row[engine] = rates(ref, size["bytes"], ref.get("stories"))
+        rounds = []
+        for r in range(args.e2e_reps):
+            tag = f"{pages}" if args.e2e_reps == 1 else f"{pages}-r{r + 1}"
+            one: dict = {}
+            if not args.skip_e2e:
+                run = run_storysift(set_dir, args.out, tag, args.memory_limit_mb)
+                one["storysift"] = rates(run, size["bytes"], size["pages"])
+            for engine in ("datasketch", "rensa"):
+                ref = run_reference(engine, set_dir, args.out, tag)
+                one[engine] = rates(ref, size["bytes"], ref.get("stories"))
+            rounds.append(one)
+        row.update(median_runs(rounds))
         if "storysift" in row:
             ours = row["storysift"]
             for engine in ("datasketch", "rensa"):
                 row[f"storysift_over_{engine}_wall"] = round(ours["wall_s"] / row[engine]["wall_s"], 2)
                 row[f"storysift_over_{engine}_cpu"] = round(ours["cpu_s"] / row[engine]["cpu_s"], 2)
+        if len(rounds) > 1:
+            row["rounds"] = rounds
+            if "storysift" in row:
+                row["storysift_over_datasketch_wall_by_round"] = [
+                    round(one["storysift"]["wall_s"] / one["datasketch"]["wall_s"], 2) for one in rounds
+                ]
         results["scales"][str(k)] = row
         (args.out / "results.json").write_text(json.dumps(results, indent=2))
     base = results["scales"].get(str(scales[0]), {})
@@ -558,6 +588,9 @@ def print_table(results: dict) -> None:
                     f"{r.get('mb_per_s')} | {r.get('docs_per_s')} | {r['exit_code']} |"
                 )
     for k, row in results["scales"].items():
+        for r, one in enumerate(row.get("rounds", []), start=1):
+            walls = ", ".join(f"{who} {run['wall_s']} s" for who, run in one.items())
+            print(f"{k}x round {r}: {walls}")
         ratios = {key: v for key, v in row.items() if "_over_" in key or "_ratio_" in key}
         if ratios:
             print(f"{k}x ratios: {json.dumps(ratios)}")
