@@ -501,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         "--signature-only", action="store_true", help="only the signature stage (sets must exist)"
     )
     args = ap.parse_args(argv)
+    if args.e2e_reps < 1:
+        ap.error(f"--e2e-reps must be at least 1, got {args.e2e_reps}")
 
     bench = args.make_dumps.resolve().parent
     bbc, config = args.bbc or bench / "bbc-dev", args.config or bench / "config-dev.json"
