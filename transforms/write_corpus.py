@@ -9,8 +9,10 @@ by a total order, so a given shard count gives byte-identical files on any runne
 The shard count is fixed (`num_shards`) or derived from the data (`shard_size` records or bytes
 per shard, divided into a total counted in the pipeline): the same data always gives the same
 count. Every shard file is written, even an empty one, so readers can check that the set is
-complete. Beside the shards, `DIR/_storysift_stats.json` summarises what was written (counts,
-sizes, histograms, a sample of duplicate clusters) for the run report.
+complete. A bundle's lines reach their shard's writer as sorted run files under
+`DIR/.storysift-runs/` (deleted once every shard is written), so the shuffle before writing
+carries file names, not texts. Beside the shards, `DIR/_storysift_stats.json` summarises what
+was written (counts, sizes, histograms, a sample of duplicate clusters) for the run report.
 
 The rules are plain functions at the top of the module; the Beam stage is at the bottom.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
 import io
 import json
 import math
@@ -266,6 +269,35 @@ def encode_shard(lines: list[str], compression: str) -> bytes:
 
         return zstandard.ZstdCompressor(level=3, write_content_size=True).compress(data)
     raise ValueError(f"unknown compression {compression!r}")
+
+
+# ---- sorted runs: a bundle's lines of a shard, in a temp file until the shard is written ----
+
+RUNS_FOLDER = ".storysift-runs"  # under the output folder; removed once every shard is written
+
+
+def encode_run(lines: Iterable[SortedLine]) -> bytes:
+    """A run file: the lines in shard order, each as its sort key (JSON, ASCII) TAB line.
+
+    Encoded as the shard will be (backslashreplace), so the shard's bytes come out the same
+    when the run is decoded and the line encoded again. JSON escapes tabs and newlines inside
+    both parts, so each row is one line with one tab.
+    """
+    rows = (json.dumps(line[:4]) + "\t" + line[4] + "\n" for line in sorted(lines))
+    return "".join(rows).encode("utf-8", "backslashreplace")
+
+
+def _run_rows(data: bytes) -> Iterable[tuple[list, str]]:
+    text = data.decode("utf-8")
+    for row in text.split("\n")[:-1]:
+        key, _, line = row.partition("\t")
+        yield json.loads(key), line
+
+
+def merge_runs(runs: Iterable[bytes]) -> list[str]:
+    """The lines of several run files (`encode_run`) in shard order: the order of sorting all
+    their lines at once, whichever order the runs come in."""
+    return [line for _, line in heapq.merge(*(_run_rows(run) for run in runs))]
 
 
 def _source_type():
@@ -651,6 +683,7 @@ def finish_stats(acc: dict) -> dict:
 import apache_beam as beam  # noqa: E402
 from apache_beam.io.filesystem import CompressionTypes  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
+from apache_beam.transforms.window import GlobalWindows  # noqa: E402
 
 from transforms import counters  # noqa: E402
 
@@ -689,17 +722,74 @@ def _key_by_shard(line: SortedLine, num_shards: int) -> tuple[int, SortedLine]:
     return shard_of(line[3], num_shards), line
 
 
+# Characters of lines a `_WriteRunsFn` holds before it writes them out as runs.
+RUN_CHARS = 32 << 20
+
+
+def runs_folder(config: CorpusConfig, subdir: str | None = None) -> str:
+    parts = (RUNS_FOLDER,) if subdir is None else (RUNS_FOLDER, subdir)
+    return FileSystems.join(config.output_dir, *parts)
+
+
+class _WriteRunsFn(beam.DoFn):
+    """(shard index, line) -> (shard index, run path): each shard's lines of a bundle, sorted,
+    in a run file (`encode_run`), every RUN_CHARS characters and at the end of the bundle.
+
+    Only run paths go through the shuffle to the shard writers, never the texts: a runner that
+    holds shuffled data in memory (DirectRunner) then holds no copy of the corpus for writing.
+    """
+
+    def __init__(self, config: CorpusConfig, subdir: str):
+        self.config = config
+        self.subdir = subdir
+        self.run_chars = RUN_CHARS
+
+    def start_bundle(self):
+        self._lines: dict[int, list[SortedLine]] = {}
+        self._chars = 0
+
+    def process(self, element: tuple[int, SortedLine]):
+        index, line = element
+        self._lines.setdefault(index, []).append(line)
+        self._chars += len(line[-1])
+        if self._chars >= self.run_chars:
+            yield from self._write_runs()
+
+    def finish_bundle(self):
+        for run in self._write_runs():
+            yield GlobalWindows.windowed_value(run)
+
+    def _write_runs(self) -> Iterable[tuple[int, str]]:
+        held, self._lines, self._chars = self._lines, {}, 0
+        folder = runs_folder(self.config, self.subdir)
+        for index in sorted(held):
+            # a unique name: a retried bundle's runs never replace the runs of the one kept
+            path = FileSystems.join(folder, f"{index:05d}-{uuid.uuid4().hex}.run")
+            fh = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
+            try:
+                fh.write(encode_run(held[index]))
+            finally:
+                fh.close()
+            yield index, path
+
+
+def _read_run(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+        return fh.read()
+
+
 class _WriteShardFn(beam.DoFn):
-    """(shard index, lines) -> the shard file, lines sorted; yields (subdir, path, records, bytes)."""
+    """(shard index, run paths) -> the shard file, its runs' lines merged in order; yields
+    (subdir, path, records, bytes)."""
 
     def __init__(self, config: CorpusConfig, subdir: str, counter_name: str):
         self.config = config
         self.subdir = subdir
         self.written = counters.counter(counter_name)
 
-    def process(self, element: tuple[int, Iterable[SortedLine]], num_shards: int):
-        index, values = element
-        yield self.write(index, [value[-1] for value in sorted(values)], num_shards)
+    def process(self, element: tuple[int, Iterable[str]], num_shards: int):
+        index, paths = element
+        yield self.write(index, merge_runs(_read_run(path) for path in paths), num_shards)
 
     def write(self, index: int, lines: list[str], num_shards: int) -> tuple[str, str, int, int]:
         name = shard_name(index, num_shards, self.config.compression, self.config.format)
@@ -707,6 +797,25 @@ class _WriteShardFn(beam.DoFn):
         path = write_file_atomically(folder_path(self.config, self.subdir), name, data)
         self.written.inc(len(lines))
         return (self.subdir, path, len(lines), len(data))
+
+
+class _RemoveRunsFn(beam.DoFn):
+    """After every shard is written: delete the run files (also those of retried bundles)."""
+
+    def __init__(self, config: CorpusConfig):
+        self.config = config
+
+    def process(self, _written: list[tuple]):
+        folder = runs_folder(self.config)
+        try:
+            found = FileSystems.match([FileSystems.join(folder, "*", "*.run")])[0].metadata_list
+        except Exception:  # noqa: BLE001 - no folder: no runs
+            found = []
+        if found:
+            FileSystems.delete([m.path for m in found])
+        if FileSystems.exists(folder):  # a local disk's (now empty) folders; object stores have none
+            FileSystems.delete([folder])
+        return ()
 
 
 class _WriteEmptyShardsFn(_WriteShardFn):
@@ -736,9 +845,13 @@ class _WriteShards(beam.PTransform):
             total = _total_weight(lines, config.shard_unit)
             count = total | "ShardCount" >> beam.Map(shard_count, config.shard_size)
         num_shards = beam.pvalue.AsSingleton(count)
-        keyed = lines | "KeyByShard" >> beam.Map(_key_by_shard, num_shards)
+        runs = (
+            lines
+            | "KeyByShard" >> beam.Map(_key_by_shard, num_shards)
+            | "WriteRuns" >> beam.ParDo(_WriteRunsFn(config, self.subdir))
+        )
         written = (
-            keyed
+            runs
             | "GroupByShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShardFn(config, self.subdir, self.counter_name), num_shards)
         )
@@ -877,12 +990,10 @@ class WriteCorpus(beam.PTransform):
             pcoll | f"Write{subdir.title()}" >> _WriteShards(config, subdir, counter_name)
             for subdir, pcoll, counter_name in parts
         ] | "Shards" >> beam.Flatten()
+        all_written = written | "AllWritten" >> beam.combiners.ToList()
+        _ = all_written | "RemoveRuns" >> beam.ParDo(_RemoveRunsFn(config))
         if config.remove_stale_shards:
-            _ = (
-                written
-                | "AllWritten" >> beam.combiners.ToList()
-                | "RemoveStaleShards" >> beam.ParDo(_RemoveStaleShardsFn(config))
-            )
+            _ = all_written | "RemoveStaleShards" >> beam.ParDo(_RemoveStaleShardsFn(config))
         if config.write_stats:
             _ = (
                 (clean, duplicates, rejected, written, *given)

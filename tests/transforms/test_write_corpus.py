@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import offline_test_pipeline
-from transforms import counters
+from transforms import counters, write_corpus
 from transforms.records import ARTICLE, TEASER, Rejected, Story, canonical_json, story_id
 from transforms.write_corpus import (
     STATS_FILE,
@@ -28,9 +28,11 @@ from transforms.write_corpus import (
     dolma_document,
     empty_stats,
     encode_parquet,
+    encode_run,
     encode_shard,
     finish_stats,
     line_weight,
+    merge_runs,
     merge_stats,
     parse_shard_size,
     rejected_facts,
@@ -176,6 +178,31 @@ def test_encode_shard_escapes_lone_surrogates():
     line = to_line({"text": "x\udc80y"})
     data = encode_shard([line], "none")
     assert json.loads(data.decode("utf-8")) == {"text": "x\udc80y"}
+
+
+ODD_TEXTS = st.text() | st.sampled_from(["a\tb\nc", "line\u2028sep", "lone \udcff surrogate", "\x85", ""])
+
+
+@given(
+    st.lists(
+        st.tuples(ODD_TEXTS, st.integers(-1, 3), st.integers(-1, 3), st.sampled_from(["a", "b"]), ODD_TEXTS),
+        max_size=30,
+    ),
+    st.lists(st.integers(0, 4), max_size=30),
+    st.randoms(),
+)
+def test_merged_runs_are_the_lines_sorted_at_once(rows, run_of, rng):
+    """However a shard's lines are cut into runs, and in whichever order the runs come, the
+    merged lines make the bytes of the shard as if all its lines were sorted at once."""
+    lines = [(uri, record, start, id_, to_line({"text": text})) for uri, record, start, id_, text in rows]
+    runs: dict[int, list] = {}
+    for i, line in enumerate(lines):
+        runs.setdefault(run_of[i] if i < len(run_of) else 0, []).append(line)
+    encoded = [encode_run(run) for run in runs.values()]
+    rng.shuffle(encoded)
+    merged = merge_runs(encoded)
+    assert len(merged) == len(lines)
+    assert encode_shard(merged, "none") == encode_shard([line[-1] for line in sorted(lines)], "none")
 
 
 def test_sort_key_is_total_with_missing_offsets():
@@ -356,6 +383,18 @@ def test_write_corpus_is_byte_identical_across_runs(tmp_path):
     _run(tmp_path / "a")  # rerun over existing output: same bytes, nothing left beside them
     assert _snapshot(tmp_path / "a") == first
     assert len(first) == 13  # 12 shards and the stats file
+
+
+def test_write_corpus_is_the_same_with_a_run_per_line_and_removes_every_run(tmp_path, monkeypatch):
+    _run(tmp_path / "a")
+    # an earlier, crashed run's leftovers: removed with this run's own runs
+    stale = tmp_path / "b" / write_corpus.RUNS_FOLDER / "clean" / "00000-0123abcd.run"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"")
+    monkeypatch.setattr(write_corpus, "RUN_CHARS", 1)  # every line its own run
+    _run(tmp_path / "b")
+    assert _snapshot(tmp_path / "b") == _snapshot(tmp_path / "a")
+    assert not (tmp_path / "b" / write_corpus.RUNS_FOLDER).exists()
 
 
 def test_write_corpus_rerun_with_other_shards_removes_stale_ones(tmp_path):
