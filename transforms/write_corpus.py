@@ -279,25 +279,25 @@ RUNS_FOLDER = ".storysift-runs"  # under the output folder; removed once every s
 def encode_run(lines: Iterable[SortedLine]) -> bytes:
     """A run file: the lines in shard order, each as its sort key (JSON, ASCII) TAB line.
 
-    Encoded as the shard will be (backslashreplace), so the shard's bytes come out the same
-    when the run is decoded and the line encoded again. JSON escapes tabs and newlines inside
-    both parts, so each row is one line with one tab.
+    Each line is encoded as the shard will be (backslashreplace), and the lines are ordered by
+    (key, those bytes), the order `merge_runs` compares (UTF-8 bytes sort as the text does;
+    a lone surrogate, possible only inside a JSON string, sorts by its escape). JSON escapes
+    tabs and newlines inside both parts, so each row is one line with one tab.
     """
-    rows = (json.dumps(line[:4]) + "\t" + line[4] + "\n" for line in sorted(lines))
-    return "".join(rows).encode("utf-8", "backslashreplace")
+    rows = sorted((line[:4], line[4].encode("utf-8", "backslashreplace")) for line in lines)
+    return b"".join(json.dumps(key).encode("ascii") + b"\t" + data + b"\n" for key, data in rows)
 
 
-def _run_rows(data: bytes) -> Iterable[tuple[list, str]]:
-    text = data.decode("utf-8")
-    for row in text.split("\n")[:-1]:
-        key, _, line = row.partition("\t")
+def _run_rows(data: bytes) -> Iterable[tuple[list, bytes]]:
+    for row in data.split(b"\n")[:-1]:
+        key, _, line = row.partition(b"\t")
         yield json.loads(key), line
 
 
 def merge_runs(runs: Iterable[bytes]) -> list[str]:
-    """The lines of several run files (`encode_run`) in shard order: the order of sorting all
-    their lines at once, whichever order the runs come in."""
-    return [line for _, line in heapq.merge(*(_run_rows(run) for run in runs))]
+    """The lines of several run files (`encode_run`) in shard order: the same lines in the same
+    order whichever order the runs come in, and as if they had all been sorted at once."""
+    return [line.decode("utf-8") for _, line in heapq.merge(*(_run_rows(run) for run in runs))]
 
 
 def _source_type():

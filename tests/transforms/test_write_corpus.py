@@ -193,16 +193,30 @@ ODD_TEXTS = st.text() | st.sampled_from(["a\tb\nc", "line\u2028sep", "lone \udcf
 )
 def test_merged_runs_are_the_lines_sorted_at_once(rows, run_of, rng):
     """However a shard's lines are cut into runs, and in whichever order the runs come, the
-    merged lines make the bytes of the shard as if all its lines were sorted at once."""
+    merged lines are the same, in shard order, and make the bytes of the shard."""
     lines = [(uri, record, start, id_, to_line({"text": text})) for uri, record, start, id_, text in rows]
     runs: dict[int, list] = {}
     for i, line in enumerate(lines):
         runs.setdefault(run_of[i] if i < len(run_of) else 0, []).append(line)
     encoded = [encode_run(run) for run in runs.values()]
-    rng.shuffle(encoded)
     merged = merge_runs(encoded)
+    rng.shuffle(encoded)
+    assert merge_runs(encoded) == merged
+    assert merge_runs([encode_run(lines)]) == merged
     assert len(merged) == len(lines)
-    assert encode_shard(merged, "none") == encode_shard([line[-1] for line in sorted(lines)], "none")
+    if not any("\udcff" in line[-1] for line in lines):  # else ordered by its escape (encode_run)
+        assert encode_shard(merged, "none") == encode_shard([line[-1] for line in sorted(lines)], "none")
+    assert sorted(encode_shard(merged, "none").split(b"\n")) == sorted(
+        encode_shard([line[-1] for line in lines], "none").split(b"\n")
+    )
+
+
+def test_runs_order_equal_keys_by_the_line_bytes_the_shard_gets():
+    key = ("dumps/a.txt", 0, 0, "id")
+    lines = [(*key, to_line({"text": "lone \udcff"})), (*key, to_line({"text": "lone a"}))]
+    merged = merge_runs([encode_run(lines[:1]), encode_run(lines[1:])])
+    assert merged == ['{"text": "lone \\udcff"}', '{"text": "lone a"}']  # "\\" sorts before "a"
+    assert merge_runs([encode_run(lines[1:]), encode_run(lines[:1])]) == merged
 
 
 def test_sort_key_is_total_with_missing_offsets():
