@@ -693,15 +693,20 @@ def folder_path(config: CorpusConfig, subdir: str, fmt: str | None = None) -> st
     return FileSystems.join(config.output_dir, *folder_parts(subdir, fmt or config.format))
 
 
-def write_file_atomically(folder: str, name: str, data: bytes) -> str:
-    """Write `data` to a temp name in `folder`, then rename it to `name` (never a half-written shard)."""
-    path = FileSystems.join(folder, name)
-    temp = FileSystems.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
-    fh = FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED)  # we compressed already
+def write_bytes(path: str, data: bytes) -> None:
+    """Write `data` as they are to `path` (any FileSystems path)."""
+    fh = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)  # we compressed already
     try:
         fh.write(data)
     finally:
         fh.close()
+
+
+def write_file_atomically(folder: str, name: str, data: bytes) -> str:
+    """Write `data` to a temp name in `folder`, then rename it to `name` (never a half-written shard)."""
+    path = FileSystems.join(folder, name)
+    temp = FileSystems.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    write_bytes(temp, data)
     FileSystems.rename([temp], [path])
     return path
 
@@ -765,11 +770,7 @@ class _WriteRunsFn(beam.DoFn):
         for index in sorted(held):
             # a unique name: a retried bundle's runs never replace the runs of the one kept
             path = FileSystems.join(folder, f"{index:05d}-{uuid.uuid4().hex}.run")
-            fh = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
-            try:
-                fh.write(encode_run(held[index]))
-            finally:
-                fh.close()
+            write_bytes(path, encode_run(held[index]))
             yield index, path
 
 
