@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import json
 import os
 import re
@@ -370,6 +371,100 @@ def _datasketch_signature(MinHash, hashes, num_perm, seed) -> bytes:  # noqa: N8
     return m.hashvalues.astype(">u4").tobytes()
 
 
+# ------------------------------------------------------------------ text stages without Beam
+
+
+def text_stages(files: list[Path]) -> dict:
+    """CPU seconds of storysift's own per-story work on dump files, in a plain loop in this process.
+
+    The same pure functions the stages run, in their order, with the memos their DoFns keep:
+    read_stream (decode, repair), line_contexts + is_repeated_boilerplate (FindRepeatedLines),
+    split_text, parse_draft, and the sketches (per_distinct_text over text_sketches + text_row,
+    in batches of about SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
+    run beyond this (candidates, components, decisions, writing, and the runner itself) is
+    everything else. Half of the sum is what two workers would need if these stages alone ran,
+    perfectly parallel, with no runtime at all. `stories_digest` (of the sorted story ids) lets a
+    test check that this loop finds the pipeline's stories.
+    """
+    sys.path.insert(0, str(ROOT))
+    from transforms import deduplicate as dd
+    from transforms import repeated_lines as rl
+    from transforms.deck_split import DeckSplitter
+    from transforms.parse_teasers import ParseConfig, parse_draft
+    from transforms.read_dumps import read_stream
+    from transforms.records import Dump, Story, StoryDraft
+    from transforms.sentences import sentence_tokenizer
+    from transforms.split_stories import SplitConfig, drafts_from_split, split_text
+    from transforms.topic_shift import BoundedMemo, FeatureMemo
+
+    sentence_tokenizer()  # loaded once per worker (DoFn.setup), not part of the per-story work
+    seconds = collections.Counter()
+
+    def timed(phase, fn, *args):
+        t = time.process_time()
+        out = fn(*args)
+        seconds[phase] += time.process_time() - t
+        return out
+
+    dumps = []
+    for path in files:
+        with open(path, "rb") as fh:
+            items = timed("read", lambda name, raw: list(read_stream(name, raw)), str(path), fh)
+        dumps += [item.item for item in items if isinstance(item.item, Dump)]
+
+    def repeated_keys() -> frozenset[str]:
+        votes: dict[str, tuple[set, set]] = collections.defaultdict(lambda: (set(), set()))
+        for dump in dumps:
+            seen = set()
+            for key, following in rl.line_contexts(dump.text):
+                if key not in seen:  # one vote per dump and line, as the stage counts
+                    seen.add(key)
+                    d, c = votes[key]
+                    d.add((dump.uri, dump.record))
+                    c.add(following)
+        config = rl.RepeatConfig()
+        stats = {k: rl.LineStats(len(d), len(c)) for k, (d, c) in votes.items()}
+        return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
+
+    repeated = timed("repeated lines", repeated_keys)
+    memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
+    stories: list[Story] = []
+    for dump in dumps:
+        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo)
+        for draft in drafts_from_split(dump, result):
+            if isinstance(draft, StoryDraft):
+                story = timed("parse", parse_draft, draft, parse_config, splitter)
+                if isinstance(story, Story):
+                    stories.append(story)
+
+    config = dd.DedupConfig()
+    bands, rows = dd.lsh_params(config.threshold, config.num_perm)
+    minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
+    sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
+
+    def text_rows(texts: list[str]) -> list:
+        parts = dd.text_sketches(texts, config, minhasher)
+        return [dd.text_row(part, config, bands, rows) for part in parts]
+
+    batch: list[str] = []
+    chars = 0
+    for story in stories:
+        batch.append(story.text)
+        chars += len(story.text)
+        if chars >= dd.SKETCH_BATCH_CHARS or story is stories[-1]:
+            timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+            batch, chars = [], 0
+    total = sum(seconds.values())
+    return {
+        "dumps": len(dumps),
+        "stories": len(stories),
+        "stories_digest": hashlib.sha256("\n".join(sorted(s.id for s in stories)).encode()).hexdigest(),
+        "cpu_s": {phase: round(s, 2) for phase, s in seconds.items()},
+        "cpu_s_total": round(total, 2),
+        "two_worker_floor_s": round(total / 2, 2),
+    }
+
+
 # ------------------------------------------------------------------ profile
 
 
@@ -555,6 +650,10 @@ def main(argv: list[str] | None = None) -> int:
     print("[signature stage]", file=sys.stderr, flush=True)
     results["signature_stage"] = signature_stage(gold_texts(largest)[: args.signature_texts], args.reps)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    if not args.signature_only:
+        print("[text stages without Beam]", file=sys.stderr, flush=True)
+        results["text_stages"] = text_stages(dump_files(largest))
+        (args.out / "results.json").write_text(json.dumps(results, indent=2))
     if args.profile:
         print("[profile]", file=sys.stderr, flush=True)
         profiled = args.out / f"set-{(args.profile_scale or scales[-1]) * args.pages}"
@@ -604,6 +703,17 @@ def print_table(results: dict) -> None:
         speedup = sig["storysift_signature_speedup_over_rensa_path"]
         print(f"  storysift signature over the rensa path: {speedup}x")
         print(f"  agreement: {json.dumps(sig['agreement'])}")
+    text = results.get("text_stages")
+    if text:
+        print(
+            f"\ntext stages without Beam on the largest set ({text['dumps']} dumps, {text['stories']} "
+            f"stories), CPU s: {json.dumps(text['cpu_s'])}; total {text['cpu_s_total']}, "
+            f"half of it (two perfectly parallel workers, no runtime): {text['two_worker_floor_s']} s"
+        )
+        largest = list(results["scales"].values())[-1] if results["scales"] else {}
+        if "datasketch" in largest:
+            ratio = round(text["two_worker_floor_s"] / largest["datasketch"]["wall_s"], 2)
+            print(f"  that half over the datasketch reference's wall time: {ratio}x")
     if "memory_run" in results:
         m = results["memory_run"]
         for key, run in m.items():

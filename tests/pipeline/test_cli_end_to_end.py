@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -103,6 +105,24 @@ def test_every_story_has_the_contract_fields(sample_run: Path) -> None:
         assert {"cluster", "duplicate_of"} <= set(r["dedup"])
     ids = [r["id"] for r in stories_of(sample_run)]
     assert len(ids) == len(set(ids))
+
+
+def test_throughput_benchmarks_plain_loop_finds_the_pipelines_stories(sample_run: Path) -> None:
+    """benchmarks/throughput.py times storysift's text stages without Beam; that measure only
+    means something if its loop runs them as the pipeline does, to the same stories."""
+    spec = importlib.util.spec_from_file_location(
+        "throughput", Path(__file__).parents[2] / "benchmarks/throughput.py"
+    )
+    throughput = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(throughput)
+    work = sample_run.parent / "work"
+    files = sorted(p for glob in SAMPLE_GLOBS for p in work.glob(glob))
+    measured = throughput.text_stages(files)
+    ids = sorted(r["id"] for r in stories_of(sample_run))
+    assert measured["dumps"] == 8
+    assert measured["stories"] == len(ids)
+    assert measured["stories_digest"] == hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    assert set(measured["cpu_s"]) == {"read", "repeated lines", "split", "parse", "sketch"}
 
 
 def test_duplicates_point_at_kept_stories(sample_run: Path) -> None:
