@@ -31,6 +31,12 @@ interleaved repetitions, best of --reps; and checks that the batched shingle has
 plain-Python definition, the rensa engine's signatures RMinHash's of them, the datasketch engine's
 datasketch's MinHash(hashfunc=int) of their low 32 bits.
 
+Then "text stages without Beam": the largest set's dumps through the stages' pure functions
+(read, repeated lines, split, parse, sketch) in a plain loop in this process, CPU seconds per
+phase; half of the total is what two perfectly parallel workers would need for that work with no
+runtime at all, printed against the datasketch reference's wall time. The rest of (a) is the
+runner and the stages after sketching.
+
 --memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
 peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
 under `py-spy record --subprocesses`; prints where the samples fall per stage (the module of the
