@@ -384,7 +384,7 @@ def text_stages(files: list[Path]) -> dict:
     """CPU seconds of storysift's own per-story work on dump files, in a plain loop in this process.
 
     The same pure functions the stages run, in their order, with the memos their DoFns keep:
-    read_stream (decode, repair), line_contexts + is_repeated_boilerplate (FindRepeatedLines),
+    read_stream (decode, repair), dump_line_votes + is_repeated_boilerplate (FindRepeatedLines),
     split_text, parse_draft, and the sketches (per_distinct_text over text_sketches + text_row,
     in batches of about SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
     run beyond this (candidates, components, decisions, writing, and the runner itself) is
@@ -421,13 +421,10 @@ def text_stages(files: list[Path]) -> dict:
     def repeated_keys() -> frozenset[str]:
         votes: dict[str, tuple[set, set]] = collections.defaultdict(lambda: (set(), set()))
         for dump in dumps:
-            seen = set()
-            for key, following in rl.line_contexts(dump.text):
-                if key not in seen:  # one vote per dump and line, as the stage counts
-                    seen.add(key)
-                    d, c = votes[key]
-                    d.add((dump.uri, dump.record))
-                    c.add(following)
+            for key, (dump_id, following) in rl.dump_line_votes(dump):
+                d, c = votes[key]
+                d.add(dump_id)
+                c.add(following)
         config = rl.RepeatConfig()
         stats = {k: rl.LineStats(len(d), len(c)) for k, (d, c) in votes.items()}
         return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
@@ -457,9 +454,11 @@ def text_stages(files: list[Path]) -> dict:
     for story in stories:
         batch.append(story.text)
         chars += len(story.text)
-        if chars >= dd.SKETCH_BATCH_CHARS or story is stories[-1]:
+        if chars >= dd.SKETCH_BATCH_CHARS:
             timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
             batch, chars = [], 0
+    if batch:
+        timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
     total = sum(seconds.values())
     return {
         "dumps": len(dumps),

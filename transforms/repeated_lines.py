@@ -51,6 +51,19 @@ def line_contexts(text: str) -> Iterator[tuple[str, str]]:
             yield line_key(line), line_key(following)
 
 
+def dump_line_votes(dump) -> Iterator[tuple[str, tuple[str, str]]]:
+    """(line key, (dump id, key of the next line)): a dump's votes for its candidate lines.
+
+    One vote per dump and line (its first occurrence): a line repeated inside one page is not
+    site chrome.
+    """
+    seen = set()
+    for key, following in line_contexts(dump.text):
+        if key not in seen:
+            seen.add(key)
+            yield key, (f"{dump.uri}#{dump.record}", following)
+
+
 @dataclass(frozen=True)
 class LineStats:
     dumps: int
@@ -64,15 +77,6 @@ def is_repeated_boilerplate(stats: LineStats, config: RepeatConfig) -> bool:
 # ---------------------------------------------------------------- Beam stage
 
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
-
-
-def _dump_line_contexts(dump) -> Iterator[tuple[str, tuple[str, str]]]:
-    # One vote per dump and line: a line repeated inside one page is not site chrome.
-    seen = set()
-    for key, following in line_contexts(dump.text):
-        if key not in seen:
-            seen.add(key)
-            yield key, (f"{dump.uri}#{dump.record}", following)
 
 
 class CappedDistinctFn(beam.CombineFn):
@@ -126,7 +130,7 @@ class FindRepeatedLines(beam.PTransform):
             return dumps | "None" >> beam.FlatMap(lambda _: ())
         return (
             dumps
-            | "LineContexts" >> beam.FlatMap(_dump_line_contexts)
+            | "LineContexts" >> beam.FlatMap(dump_line_votes)
             | "Stats" >> beam.CombinePerKey(CappedDistinctFn(max(config.min_dumps, config.min_contexts)))
             | "Repeated" >> beam.Filter(lambda kv: is_repeated_boilerplate(kv[1], config))
             | "Keys" >> beam.Map(lambda kv: kv[0])
