@@ -35,7 +35,10 @@ Then "text stages without Beam": the largest set's dumps through the stages' pur
 (read, repeated lines, split, parse, sketch) in a plain loop in this process, CPU seconds per
 phase; half of the total is what two perfectly parallel workers would need for that work with no
 runtime at all, printed against the datasketch reference's wall time. The rest of (a) is the
-runner and the stages after sketching.
+runner and the stages after sketching. Split, parse and sketch then run once more on the same
+dumps cut in two halves by dump id, each half with its own memos (as two workers keep them):
+the CPU of the halves against one loop is what parallel memos cost (a repeat that falls in both
+halves is worked out twice).
 
 --memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
 peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
@@ -390,7 +393,9 @@ def text_stages(files: list[Path]) -> dict:
     run beyond this (candidates, components, decisions, writing, and the runner itself) is
     everything else. Half of the sum is what two workers would need if these stages alone ran,
     perfectly parallel, with no runtime at all. `stories_digest` (of the sorted story ids) lets a
-    test check that this loop finds the pipeline's stories.
+    test check that this loop finds the pipeline's stories. Then split, parse and sketch run again
+    on the dumps cut in two halves by a hash of their id, each half with fresh memos, as two
+    workers' memos see them: `two_halves_over_one_loop` is what parallel memos cost.
     """
     sys.path.insert(0, str(ROOT))
     from transforms import deduplicate as dd
@@ -404,13 +409,18 @@ def text_stages(files: list[Path]) -> dict:
     from transforms.topic_shift import BoundedMemo, FeatureMemo
 
     sentence_tokenizer()  # loaded once per worker (DoFn.setup), not part of the per-story work
-    seconds = collections.Counter()
 
-    def timed(phase, fn, *args):
-        t = time.process_time()
-        out = fn(*args)
-        seconds[phase] += time.process_time() - t
-        return out
+    def timer(counter: collections.Counter):
+        def timed(phase, fn, *args):
+            t = time.process_time()
+            out = fn(*args)
+            counter[phase] += time.process_time() - t
+            return out
+
+        return timed
+
+    seconds = collections.Counter()
+    timed = timer(seconds)
 
     dumps = []
     for path in files:
@@ -430,35 +440,47 @@ def text_stages(files: list[Path]) -> dict:
         return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
 
     repeated = timed("repeated lines", repeated_keys)
-    memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
-    stories: list[Story] = []
-    for dump in dumps:
-        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo)
-        for draft in drafts_from_split(dump, result):
-            if isinstance(draft, StoryDraft):
-                story = timed("parse", parse_draft, draft, parse_config, splitter)
-                if isinstance(story, Story):
-                    stories.append(story)
-
     config = dd.DedupConfig()
     bands, rows = dd.lsh_params(config.threshold, config.num_perm)
     minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
-    sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
 
     def text_rows(texts: list[str]) -> list:
         parts = dd.text_sketches(texts, config, minhasher)
         return [dd.text_row(part, config, bands, rows) for part in parts]
 
-    batch: list[str] = []
-    chars = 0
-    for story in stories:
-        batch.append(story.text)
-        chars += len(story.text)
-        if chars >= dd.SKETCH_BATCH_CHARS:
-            timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
-            batch, chars = [], 0
-    if batch:
-        timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+    def per_story_work(part: list, time_it) -> list[Story]:
+        """split, parse and sketch `part` with fresh memos, as one worker does its share."""
+        memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
+        sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
+        found: list[Story] = []
+        for dump in part:
+            result = time_it("split", split_text, dump.text, SplitConfig(), repeated, memo)
+            for draft in drafts_from_split(dump, result):
+                if isinstance(draft, StoryDraft):
+                    story = time_it("parse", parse_draft, draft, parse_config, splitter)
+                    if isinstance(story, Story):
+                        found.append(story)
+        batch: list[str] = []
+        chars = 0
+        for story in found:
+            batch.append(story.text)
+            chars += len(story.text)
+            if chars >= dd.SKETCH_BATCH_CHARS:
+                time_it("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+                batch, chars = [], 0
+        if batch:
+            time_it("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+        return found
+
+    stories = per_story_work(dumps, timed)
+    # The same work cut in two by dump id, each half with its own memos: what two workers' memos
+    # see (a repeat that falls in both halves is worked out twice).
+    halves_seconds = collections.Counter()
+    side = [hashlib.sha256(f"{d.uri}#{d.record}".encode()).digest()[0] % 2 for d in dumps]
+    for half in (0, 1):
+        per_story_work([d for d, s in zip(dumps, side, strict=True) if s == half], timer(halves_seconds))
+    one_loop = sum(seconds[phase] for phase in halves_seconds)
+    halves = sum(halves_seconds.values())
     total = sum(seconds.values())
     return {
         "dumps": len(dumps),
@@ -467,6 +489,8 @@ def text_stages(files: list[Path]) -> dict:
         "cpu_s": {phase: round(s, 2) for phase, s in seconds.items()},
         "cpu_s_total": round(total, 2),
         "two_worker_floor_s": round(total / 2, 2),
+        "split_parse_sketch_cpu_s": {"one loop": round(one_loop, 2), "two halves": round(halves, 2)},
+        "two_halves_over_one_loop": round(halves / one_loop, 2) if one_loop else None,
     }
 
 
@@ -719,6 +743,12 @@ def print_table(results: dict) -> None:
         if "datasketch" in largest:
             ratio = round(text["two_worker_floor_s"] / largest["datasketch"]["wall_s"], 2)
             print(f"  that half over the datasketch reference's wall time: {ratio}x")
+        print(
+            f"  split+parse+sketch cut in two halves by dump id, each with its own memos (two workers): "
+            f"{text['split_parse_sketch_cpu_s']['two halves']} CPU s against "
+            f"{text['split_parse_sketch_cpu_s']['one loop']} in one loop "
+            f"({text['two_halves_over_one_loop']}x)"
+        )
     if "memory_run" in results:
         m = results["memory_run"]
         for key, run in m.items():
