@@ -36,7 +36,8 @@ Then "text stages without Beam": the largest set's dumps through the stages' pur
 phase; half of the total is what two perfectly parallel workers would need for that work with no
 runtime at all, printed against the datasketch reference's wall time. The rest of (a) is the
 runner and the stages after sketching. Split, parse and sketch then run once more on the same
-dumps cut in two halves by dump id, each half with its own memos (as two workers keep them):
+dumps cut in two halves by dump id, each half with its own memos and word caches (as two workers
+keep them):
 the CPU of the halves against one loop is what parallel memos cost (a repeat that falls in both
 halves is worked out twice).
 
@@ -383,6 +384,18 @@ def _datasketch_signature(MinHash, hashes, num_perm, seed) -> bytes:  # noqa: N8
 # ------------------------------------------------------------------ text stages without Beam
 
 
+def clear_word_caches(*modules) -> None:
+    """Empty the modules' per-word caches (their bounded lru_caches, also on methods), as a fresh
+    worker process has them; the loaders cached once per process (maxsize 1 or unbounded) stay."""
+    for module in modules:
+        found = list(vars(module).values())
+        found += [m for c in vars(module).values() if isinstance(c, type) for m in vars(c).values()]
+        for obj in found:
+            info = getattr(obj, "cache_info", None)
+            if info is not None and (info().maxsize or 0) > 1:
+                obj.cache_clear()
+
+
 def text_stages(files: list[Path]) -> dict:
     """CPU seconds of storysift's own per-story work on dump files, in a plain loop in this process.
 
@@ -394,10 +407,12 @@ def text_stages(files: list[Path]) -> dict:
     everything else. Half of the sum is what two workers would need if these stages alone ran,
     perfectly parallel, with no runtime at all. `stories_digest` (of the sorted story ids) lets a
     test check that this loop finds the pipeline's stories. Then split, parse and sketch run again
-    on the dumps cut in two halves by a hash of their id, each half with fresh memos, as two
-    workers' memos see them: `two_halves_over_one_loop` is what parallel memos cost.
+    on the dumps cut in two halves by a hash of their id, each half (and the whole before them) with
+    fresh memos and word caches, as two workers see them: `two_halves_over_one_loop` is what
+    parallel memos cost.
     """
     sys.path.insert(0, str(ROOT))
+    from transforms import deck_split, topic_shift
     from transforms import deduplicate as dd
     from transforms import repeated_lines as rl
     from transforms.deck_split import DeckSplitter
@@ -449,7 +464,8 @@ def text_stages(files: list[Path]) -> dict:
         return [dd.text_row(part, config, bands, rows) for part in parts]
 
     def per_story_work(part: list, time_it) -> list[Story]:
-        """split, parse and sketch `part` with fresh memos, as one worker does its share."""
+        """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
+        clear_word_caches(topic_shift, deck_split)
         memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
         sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
         found: list[Story] = []

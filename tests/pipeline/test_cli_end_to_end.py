@@ -107,14 +107,35 @@ def test_every_story_has_the_contract_fields(sample_run: Path) -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_throughput_benchmarks_plain_loop_finds_the_pipelines_stories(sample_run: Path) -> None:
-    """benchmarks/throughput.py times storysift's text stages without Beam; that measure only
-    means something if its loop runs them as the pipeline does, to the same stories."""
+def _throughput_module():
     spec = importlib.util.spec_from_file_location(
         "throughput", Path(__file__).parents[2] / "benchmarks/throughput.py"
     )
     throughput = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(throughput)
+    return throughput
+
+
+def test_throughput_benchmarks_halves_start_with_cold_word_caches() -> None:
+    """Each half of the plain loop must start as a fresh worker does: per-word caches empty, the
+    once-per-process loaders (a model, the stop words) kept."""
+    from transforms import deck_split, topic_shift
+
+    topic_shift.content_terms("Ministers were running late")
+    deck_split.edge_key("Ministers")
+    assert topic_shift._term.cache_info().currsize > 0
+    assert topic_shift._stopwords.cache_info().currsize == 1
+    _throughput_module().clear_word_caches(topic_shift, deck_split)
+    assert topic_shift._term.cache_info().currsize == 0
+    assert topic_shift._stem.cache_info().currsize == 0
+    assert deck_split.edge_key.cache_info().currsize == 0
+    assert topic_shift._stopwords.cache_info().currsize == 1
+
+
+def test_throughput_benchmarks_plain_loop_finds_the_pipelines_stories(sample_run: Path) -> None:
+    """benchmarks/throughput.py times storysift's text stages without Beam; that measure only
+    means something if its loop runs them as the pipeline does, to the same stories."""
+    throughput = _throughput_module()
     work = sample_run.parent / "work"
     files = sorted(p for glob in SAMPLE_GLOBS for p in work.glob(glob))
     measured = throughput.text_stages(files)
