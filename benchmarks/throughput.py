@@ -760,7 +760,7 @@ def print_table(results: dict) -> None:
             ratio = round(text["two_worker_floor_s"] / largest["datasketch"]["wall_s"], 2)
             print(f"  that half over the datasketch reference's wall time: {ratio}x")
         print(
-            f"  split+parse+sketch cut in two halves by dump id, each with its own memos (two workers): "
+            f"  split+parse+sketch cut in two halves by dump id, each with its own memos and word caches: "
             f"{text['split_parse_sketch_cpu_s']['two halves']} CPU s against "
             f"{text['split_parse_sketch_cpu_s']['one loop']} in one loop "
             f"({text['two_halves_over_one_loop']}x)"
