@@ -37,9 +37,8 @@ phase; half of the total is what two perfectly parallel workers would need for t
 runtime at all, printed against the datasketch reference's wall time. The rest of (a) is the
 runner and the stages after sketching. Split, parse and sketch then run once more on the same
 dumps cut in two halves by dump id, each half with its own memos and word caches (as two workers
-keep them):
-the CPU of the halves against one loop is what parallel memos cost (a repeat that falls in both
-halves is worked out twice).
+keep them): the CPU of the halves against one loop is what parallel memos cost (a repeat that
+falls in both halves is worked out twice).
 
 --memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
 peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
@@ -415,6 +414,7 @@ def text_stages(files: list[Path]) -> dict:
     from transforms import deck_split, topic_shift
     from transforms import deduplicate as dd
     from transforms import repeated_lines as rl
+    from transforms.accounting import record_key
     from transforms.deck_split import DeckSplitter
     from transforms.parse_teasers import ParseConfig, parse_draft
     from transforms.read_dumps import read_stream
@@ -444,14 +444,14 @@ def text_stages(files: list[Path]) -> dict:
         dumps += [item.item for item in items if isinstance(item.item, Dump)]
 
     def repeated_keys() -> frozenset[str]:
-        votes: dict[str, tuple[set, set]] = collections.defaultdict(lambda: (set(), set()))
-        for dump in dumps:
-            for key, (dump_id, following) in rl.dump_line_votes(dump):
-                d, c = votes[key]
-                d.add(dump_id)
-                c.add(following)
+        # the stage's own counting rule (CappedDistinctFn), folded in one accumulator per line
         config = rl.RepeatConfig()
-        stats = {k: rl.LineStats(len(d), len(c)) for k, (d, c) in votes.items()}
+        counting = rl.CappedDistinctFn(max(config.min_dumps, config.min_contexts))
+        votes: dict[str, tuple] = {}
+        for dump in dumps:
+            for key, vote in rl.dump_line_votes(dump):
+                votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
+        stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
         return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
 
     repeated = timed("repeated lines", repeated_keys)
@@ -492,7 +492,7 @@ def text_stages(files: list[Path]) -> dict:
     # The same work cut in two by dump id, each half with its own memos: what two workers' memos
     # see (a repeat that falls in both halves is worked out twice).
     halves_seconds = collections.Counter()
-    side = [hashlib.sha256(f"{d.uri}#{d.record}".encode()).digest()[0] % 2 for d in dumps]
+    side = [hashlib.sha256(record_key(d.uri, d.record).encode()).digest()[0] % 2 for d in dumps]
     for half in (0, 1):
         per_story_work([d for d, s in zip(dumps, side, strict=True) if s == half], timer(halves_seconds))
     one_loop = sum(seconds[phase] for phase in halves_seconds)
