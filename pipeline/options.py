@@ -20,7 +20,7 @@ from transforms.repeated_lines import RepeatConfig
 from transforms.split_stories import SplitConfig
 from transforms.topic_shift import DEFAULT_PENALTY
 from transforms.write_corpus import FORMATS as OUTPUT_FORMATS
-from transforms.write_corpus import CorpusConfig, parse_shard_size
+from transforms.write_corpus import CorpusConfig, check_level, parse_shard_size
 
 COMPRESSIONS = ("gzip", "none", "zstd")
 DEFAULT_NUM_SHARDS = 4
@@ -131,6 +131,14 @@ class StorysiftOptions(PipelineOptions):
             choices=COMPRESSIONS,
             default="gzip",
             help="Output compression (Parquet: the codec inside the file).",
+        )
+        parser.add_argument(
+            "--compression-level",
+            dest="compression_level",
+            type=int,
+            default=None,
+            help="Compression level: gzip 1-9 (default 1, the fastest: 6 takes 3x the CPU for 13%% "
+            "fewer bytes on news text), zstd 1-22 (default 3); Parquet: the codec's level (default pyarrow's).",
         )
         parser.add_argument(
             "--format",
@@ -261,6 +269,10 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
         raise ValueError(f"--max-reject-fraction must be in [0, 1], got {o.max_reject_fraction}")
     if o.max_record_bytes < 1 or o.max_file_bytes < 1:
         raise ValueError("--max-record-bytes and --max-file-bytes must be at least 1")
+    try:
+        check_level(o.compression, o.compression_level)
+    except ValueError as e:
+        raise ValueError(f"--compression-level: {e}") from None
     dedup = DedupConfig(
         threshold=o.threshold,
         num_perm=o.num_perm,
@@ -290,6 +302,7 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
             output_dir=output,
             num_shards=o.num_shards or DEFAULT_NUM_SHARDS,
             compression=o.compression,
+            compression_level=o.compression_level,
             format=o.output_format,
             shard_size=shard_size,
             shard_unit=shard_unit,

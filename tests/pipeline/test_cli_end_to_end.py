@@ -203,6 +203,9 @@ def test_no_matching_input_is_a_usage_error(tmp_path: Path) -> None:
     assert run(["--input", str(tmp_path / "nothing-*.txt"), "--output", str(tmp_path / "o")]) == 2
 
 
-def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:
-    code = run(["--input", str(SAMPLES / "*.txt"), "--output", str(tmp_path / "o"), "--threshold", "1.5"])
+@pytest.mark.parametrize(
+    "bad", [["--threshold", "1.5"], ["--compression-level", "10"], ["--compression=none", "--compression-level=3"]]
+)
+def test_bad_option_value_is_a_usage_error(tmp_path: Path, bad: list[str]) -> None:
+    code = run(["--input", str(SAMPLES / "*.txt"), "--output", str(tmp_path / "o"), *bad])
     assert code == 2

@@ -41,6 +41,7 @@ def test_help_explains_every_option() -> None:
         "--min-chars",
         "--num-shards",
         "--compression",
+        "--compression-level",
         "--overwrite",
         "--runner",
         "--direct_num_workers",
