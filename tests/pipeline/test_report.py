@@ -7,6 +7,7 @@ a reason when chromium is missing; in CI (CI=true) a missing chromium fails it.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import os
 import re
@@ -16,6 +17,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.cli import run
 from pipeline.report import (
@@ -37,6 +40,17 @@ def test_diff_html_marks_only_the_changes():
     assert left == "Rates rose <del>76%</del> on &lt;Monday&gt;."
     assert right == "Rates rose <ins>76 percent</ins> on &lt;Monday&gt;."
     assert diff_html("same text", "same text") == ("same text", "same text")
+    # words are matched without their spacing; marks leave a word's trailing space outside
+    assert diff_html("one two  three", "one two three four") == ("one two  three", "one two three <ins>four</ins>")
+
+
+@given(st.text(alphabet=" \n\tab<&é.", max_size=60), st.text(alphabet=" \n\tab<&é.", max_size=60))
+def test_diff_html_keeps_both_texts_whole(kept, other):
+    """Without its marks, each side is its text, escaped: the diff drops and adds nothing."""
+    left, right = diff_html(kept, other)
+    assert html.unescape(re.sub("</?del>", "", left)) == kept
+    assert html.unescape(re.sub("</?ins>", "", right)) == other
+    assert "<ins>" not in left and "<del>" not in right
 
 
 def test_metric_values_merges_a_metric_reported_by_several_steps():
