@@ -89,16 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,  # an unknown Beam option must never be taken for a prefix of ours
     )
     StorysiftOptions._add_argparse_args(parser)
-    parser.add_argument(
-        "--log-level", dest="log_level", default="INFO", help="Logging level (DEBUG, INFO, WARNING, ERROR)."
-    )
-    parser.add_argument(
-        "--detach",
-        action="store_true",
-        default=False,
-        help="Submit the job and exit without waiting (Flex Templates); report.json then says "
-        "'submitted' until `storysift report OUTPUT` adds the figures.",
-    )
     return parser
 
 

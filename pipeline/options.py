@@ -196,6 +196,18 @@ class StorysiftOptions(PipelineOptions):
             help="Most bytes read from one .jsonl file after decompression; the rest is rejected as "
             "too-large.",
         )
+        # Read by the CLI only; declared here so that Beam, which parses the same argv, knows them
+        # (else it logs "Unparseable argument" and looks for a close match among its options).
+        parser.add_argument(
+            "--log-level", dest="log_level", default="INFO", help="Logging level (DEBUG, INFO, WARNING, ERROR)."
+        )
+        parser.add_argument(
+            "--detach",
+            action="store_true",
+            default=False,
+            help="Submit the job and exit without waiting (Flex Templates); report.json then says "
+            "'submitted' until `storysift report OUTPUT` adds the figures.",
+        )
 
 
 @dataclass(frozen=True)
