@@ -465,7 +465,7 @@ def text_stages(files: list[Path]) -> dict:
 
     def per_story_work(part: list, time_it) -> list[Story]:
         """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
-        clear_word_caches(topic_shift, deck_split)
+        clear_word_caches(topic_shift, deck_split, dd)
         memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
         sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
         found: list[Story] = []

@@ -119,16 +119,18 @@ def _throughput_module():
 def test_throughput_benchmarks_halves_start_with_cold_word_caches() -> None:
     """Each half of the plain loop must start as a fresh worker does: per-word caches empty, the
     once-per-process loaders (a model, the stop words) kept."""
-    from transforms import deck_split, topic_shift
+    from transforms import deck_split, deduplicate, topic_shift
 
     topic_shift.content_terms("Ministers were running late")
     deck_split.edge_key("Ministers")
+    deduplicate.head_key(12345, 4)
     assert topic_shift._term.cache_info().currsize > 0
     assert topic_shift._stopwords.cache_info().currsize == 1
-    _throughput_module().clear_word_caches(topic_shift, deck_split)
+    _throughput_module().clear_word_caches(topic_shift, deck_split, deduplicate)
     assert topic_shift._term.cache_info().currsize == 0
     assert topic_shift._stem.cache_info().currsize == 0
     assert deck_split.edge_key.cache_info().currsize == 0
+    assert deduplicate.head_key.cache_info().currsize == 0
     assert topic_shift._stopwords.cache_info().currsize == 1
 
 

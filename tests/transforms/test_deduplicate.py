@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import offline_test_pipeline
 from transforms import counters
+from transforms import deduplicate as dd
 from transforms.deduplicate import (
     CONTAINED,
     EXACT,
@@ -382,6 +383,20 @@ def test_candidate_keys_share_bands_for_copies_and_openings_for_teasers():
     assert not keys[ARTICLE_A.uri] & keys[PHONES_C.uri]
     wordless = sketch(make_story("dumps/page-9.txt", "* * *"))
     assert wordless.num_shingles == 0 and candidate_keys(wordless, BANDS, ROWS, CONFIG) == []
+
+
+def test_candidate_keys_are_the_bands_the_anchors_and_the_sampled_openings():
+    """The definition, key by key (candidate_keys caches the opening keys by shingle)."""
+    s = sketch(ARTICLE_A)
+    heads = dd.unpack_u32(s.head).tolist()
+    expected = {dd.key64(b"b", k) for k in band_keys(s.signature, BANDS, ROWS)}
+    for i, h in enumerate(heads):
+        data = h.to_bytes(4, "little")
+        if i < CONFIG.anchor_shingles or dd.key64(b"s", data) % CONFIG.head_key_modulus == 0:
+            expected.add(dd.key64(b"h", data))
+    assert len(heads) > CONFIG.anchor_shingles + 4
+    for _ in range(2):  # cold, then from the cache
+        assert candidate_keys(s, BANDS, ROWS, CONFIG) == sorted(expected)
 
 
 # ------------------------------------------------------------------ labels
