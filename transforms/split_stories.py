@@ -476,6 +476,9 @@ class SplitDumpFn(beam.DoFn):
         self._memo: FeatureMemo | None = None
 
     def setup(self):
+        from transforms.process_exit import skip_final_collection
+
+        skip_final_collection()  # a worker holding paragraph memos ends without a last collection
         self._memo = FeatureMemo()
 
     def process(self, dump: Dump, repeated_keys: frozenset[str] = frozenset()):
