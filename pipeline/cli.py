@@ -246,7 +246,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    from transforms.process_exit import skip_final_collection
+    from transforms.gc_tuning import tune_for_batch
 
-    skip_final_collection()  # the runner's buffers of a large run: no last collection at exit
+    tune_for_batch()  # see gc_tuning: the runner holds every PCollection of a local run
     sys.exit(run())

@@ -1635,9 +1635,9 @@ class _SketchFn(beam.DoFn):
         self._config, self._bands, self._rows = config, bands, rows
 
     def setup(self):
-        from transforms.process_exit import skip_final_collection
+        from transforms.gc_tuning import tune_for_batch
 
-        skip_final_collection()  # a worker holding sketches ends without a last collection
+        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
         self._memo: BoundedMemo[TextRow] = BoundedMemo(SKETCH_MEMO_CHARS)
 
@@ -2011,9 +2011,9 @@ class _SignatureLinesFn(beam.DoFn):
         self._config = config
 
     def setup(self):
-        from transforms.process_exit import skip_final_collection
+        from transforms.gc_tuning import tune_for_batch
 
-        skip_final_collection()  # a worker holding sketches ends without a last collection
+        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
 
     def process(self, batch: list[tuple[Story, str]]):

@@ -118,10 +118,10 @@ class ParseDraftFn(beam.DoFn):
         self._chars = counters.distribution(counters.STORY_CHARS)
 
     def setup(self):
-        from transforms.process_exit import skip_final_collection
+        from transforms.gc_tuning import tune_for_batch
         from transforms.sentences import sentence_tokenizer
 
-        skip_final_collection()  # a worker holding nltk and the deck memo ends without a last collection
+        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
 
         sentence_tokenizer()  # load the Punkt parameters once per worker
         # per instance, so its memo never outlives or crosses a worker (see DeckSplitter)

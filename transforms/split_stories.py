@@ -476,9 +476,9 @@ class SplitDumpFn(beam.DoFn):
         self._memo: FeatureMemo | None = None
 
     def setup(self):
-        from transforms.process_exit import skip_final_collection
+        from transforms.gc_tuning import tune_for_batch
 
-        skip_final_collection()  # a worker holding paragraph memos ends without a last collection
+        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
         self._memo = FeatureMemo()
 
     def process(self, dump: Dump, repeated_keys: frozenset[str] = frozenset()):

@@ -1,4 +1,5 @@
-"""A worker that set up a storysift stage ends with its heap frozen (no last full collection)."""
+"""A process that set up a storysift stage collects garbage less often and ends with its heap
+frozen (no last full collection); results never depend on it."""
 
 from __future__ import annotations
 
@@ -33,17 +34,20 @@ def test_a_plain_process_ends_unfrozen():
     assert frozen_at_exit(exit_report("x = [[i] for i in range(1000)]")) == 0
 
 
-def test_skip_final_collection_freezes_the_heap_at_exit_and_only_then():
+def test_tune_for_batch_raises_the_youngest_threshold_and_freezes_the_heap_at_exit_only():
     out = exit_report(
         """
         import gc
-        from transforms.process_exit import skip_final_collection
-        skip_final_collection()
-        skip_final_collection()  # asked again by another DoFn: still one hook
+        from transforms.gc_tuning import tune_for_batch
+        before = gc.get_threshold()
+        tune_for_batch()
+        tune_for_batch()  # asked again by another DoFn: still one hook
+        print("thresholds:", before, gc.get_threshold())
         print("frozen while running:", gc.get_freeze_count())
         x = [[i] for i in range(1000)]
         """
     )
+    assert "thresholds: (700, 10, 10) (10000, 10, 10)" in out
     assert "frozen while running: 0" in out
     assert frozen_at_exit(out) > 1000
 
