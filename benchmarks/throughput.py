@@ -408,10 +408,13 @@ def text_stages(files: list[Path]) -> dict:
     test check that this loop finds the pipeline's stories. Then split, parse and sketch run again
     on the dumps cut in two halves by a hash of their id, each half (and the whole before them) with
     fresh memos and word caches, as two workers see them: `two_halves_over_one_loop` is what
-    parallel memos cost.
+    parallel memos cost. The garbage collector is set as in a worker (gc_tuning.tune_for_batch).
     """
     sys.path.insert(0, str(ROOT))
     from transforms import deck_split, topic_shift
+    from transforms.gc_tuning import tune_for_batch
+
+    tune_for_batch()
     from transforms import deduplicate as dd
     from transforms import repeated_lines as rl
     from transforms.accounting import record_key

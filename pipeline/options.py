@@ -138,7 +138,8 @@ class StorysiftOptions(PipelineOptions):
             type=int,
             default=None,
             help="Compression level: gzip 1-9 (default 1, the fastest: 6 takes 3x the CPU for 13%% "
-            "fewer bytes on news text), zstd 1-22 (default 3); Parquet: the codec's level (default pyarrow's).",
+            "fewer bytes on news text), zstd 1-22 (default 3); Parquet: the codec's level "
+            "(default pyarrow's).",
         )
         parser.add_argument(
             "--format",
@@ -199,7 +200,10 @@ class StorysiftOptions(PipelineOptions):
         # Read by the CLI only; declared here so that Beam, which parses the same argv, knows them
         # (else it logs "Unparseable argument" and looks for a close match among its options).
         parser.add_argument(
-            "--log-level", dest="log_level", default="INFO", help="Logging level (DEBUG, INFO, WARNING, ERROR)."
+            "--log-level",
+            dest="log_level",
+            default="INFO",
+            help="Logging level (DEBUG, INFO, WARNING, ERROR).",
         )
         parser.add_argument(
             "--detach",

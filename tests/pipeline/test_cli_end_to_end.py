@@ -206,7 +206,8 @@ def test_no_matching_input_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [["--threshold", "1.5"], ["--compression-level", "10"], ["--compression=none", "--compression-level=3"]]
+    "bad",
+    [["--threshold", "1.5"], ["--compression-level", "10"], ["--compression=none", "--compression-level=3"]],
 )
 def test_bad_option_value_is_a_usage_error(tmp_path: Path, bad: list[str]) -> None:
     code = run(["--input", str(SAMPLES / "*.txt"), "--output", str(tmp_path / "o"), *bad])

@@ -41,7 +41,10 @@ def test_diff_html_marks_only_the_changes():
     assert right == "Rates rose <ins>76 percent</ins> on &lt;Monday&gt;."
     assert diff_html("same text", "same text") == ("same text", "same text")
     # words are matched without their spacing; marks leave a word's trailing space outside
-    assert diff_html("one two  three", "one two three four") == ("one two  three", "one two three <ins>four</ins>")
+    assert diff_html("one two  three", "one two three four") == (
+        "one two  three",
+        "one two three <ins>four</ins>",
+    )
 
 
 @given(st.text(alphabet=" \n\tab<&é.", max_size=60), st.text(alphabet=" \n\tab<&é.", max_size=60))

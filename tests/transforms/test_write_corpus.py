@@ -176,8 +176,15 @@ def test_encode_shard_none_and_zstd():
 
 def test_encode_shard_compresses_at_the_level_asked():
     # news-like lines: the levels differ in bytes, and gzip records its level class in XFL
-    lines = [to_line({"id": str(i), "text": f"story {i % 7} of the day, said the minister {i}"}) for i in range(3000)]
-    fast, default, best = encode_shard(lines, "gzip", 1), encode_shard(lines, "gzip"), encode_shard(lines, "gzip", 9)
+    lines = [
+        to_line({"id": str(i), "text": f"story {i % 7} of the day, said the minister {i}"})
+        for i in range(3000)
+    ]
+    fast, default, best = (
+        encode_shard(lines, "gzip", 1),
+        encode_shard(lines, "gzip"),
+        encode_shard(lines, "gzip", 9),
+    )
     assert default == fast  # DEFAULT_LEVELS: gzip 1
     assert fast[8] == 4 and best[8] == 2  # XFL: fastest / maximum compression
     assert len(best) < len(fast)
@@ -187,9 +194,7 @@ def test_encode_shard_compresses_at_the_level_asked():
     assert zstandard.ZstdDecompressor().decompress(level19) == encode_shard(lines, "none")
 
 
-@pytest.mark.parametrize(
-    ("compression", "level"), [("gzip", 0), ("gzip", 10), ("zstd", 23), ("none", 1)]
-)
+@pytest.mark.parametrize(("compression", "level"), [("gzip", 0), ("gzip", 10), ("zstd", 23), ("none", 1)])
 def test_corpus_config_refuses_a_level_its_codec_lacks(compression, level):
     with pytest.raises(ValueError, match="level"):
         CorpusConfig("out", compression=compression, compression_level=level)
