@@ -1637,7 +1637,7 @@ class _SketchFn(beam.DoFn):
     def setup(self):
         from transforms.gc_tuning import tune_for_batch
 
-        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
+        tune_for_batch()  # see gc_tuning: this worker collects garbage less often, and not at exit
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
         self._memo: BoundedMemo[TextRow] = BoundedMemo(SKETCH_MEMO_CHARS)
 
@@ -2013,7 +2013,7 @@ class _SignatureLinesFn(beam.DoFn):
     def setup(self):
         from transforms.gc_tuning import tune_for_batch
 
-        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
+        tune_for_batch()  # see gc_tuning: this worker collects garbage less often, and not at exit
         self._minhasher = MinHasher(self._config.minhash_engine, self._config.num_perm, self._config.seed)
 
     def process(self, batch: list[tuple[Story, str]]):

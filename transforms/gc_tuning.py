@@ -1,12 +1,13 @@
 """Garbage-collector settings for a storysift process: a batch job's, not an interactive one's.
 
-CPython's cyclic collector runs its youngest generation every 700 new container objects, and
-its oldest every ten of the middle one's runs: each of those walks every object alive. A
-storysift worker keeps large memos (paragraph features, deck splits, sketches) and makes few
-reference cycles (its records are freed by reference counting), so most of those walks find
-nothing: in a plain loop of split, parse and sketch over the 50 MB bench crawl the collector
-took 3.6 of 63 CPU seconds, 12 of them full walks; with the youngest generation collected
-every 10,000 objects, 1.4 s and one full walk.
+CPython's cyclic collector collects its youngest generation every 700 new container objects,
+and after ten of those the middle one, and after ten of those (once enough objects have grown
+old) the oldest: a walk over every object alive. A storysift worker keeps large memos
+(paragraph features, deck splits, sketches) and makes few reference cycles (its records are
+freed by reference counting), so those walks are long and find little: in a plain loop of
+split, parse and sketch over the 50 MB bench crawl the collector took 3.6 of 63 CPU seconds
+(2.7 s in 12 full walks); with the youngest generation collected every 10,000 objects, 1.4 s
+and one full walk.
 
 And when CPython exits it runs one more full collection. In a worker (Beam, numpy, nltk and
 scipy loaded, plus a run's memos and side inputs) that took 0.4 s on the samples and about

@@ -121,7 +121,7 @@ class ParseDraftFn(beam.DoFn):
         from transforms.gc_tuning import tune_for_batch
         from transforms.sentences import sentence_tokenizer
 
-        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
+        tune_for_batch()  # see gc_tuning: this worker collects garbage less often, and not at exit
 
         sentence_tokenizer()  # load the Punkt parameters once per worker
         # per instance, so its memo never outlives or crosses a worker (see DeckSplitter)

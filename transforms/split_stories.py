@@ -478,7 +478,7 @@ class SplitDumpFn(beam.DoFn):
     def setup(self):
         from transforms.gc_tuning import tune_for_batch
 
-        tune_for_batch()  # see gc_tuning: fewer collections of its memos, none at exit
+        tune_for_batch()  # see gc_tuning: this worker collects garbage less often, and not at exit
         self._memo = FeatureMemo()
 
     def process(self, dump: Dump, repeated_keys: frozenset[str] = frozenset()):
