@@ -412,20 +412,20 @@ def text_stages(files: list[Path]) -> dict:
     """
     sys.path.insert(0, str(ROOT))
     from transforms import deck_split, topic_shift
-    from transforms.gc_tuning import tune_for_batch
-
-    tune_for_batch()
     from transforms import deduplicate as dd
     from transforms import repeated_lines as rl
     from transforms.accounting import record_key
     from transforms.deck_split import DeckSplitter
+    from transforms.gc_tuning import tune_for_batch
     from transforms.parse_teasers import ParseConfig, parse_draft
     from transforms.read_dumps import read_stream
     from transforms.records import Dump, Story, StoryDraft
     from transforms.sentences import sentence_tokenizer
     from transforms.split_stories import SplitConfig, drafts_from_split, split_text
     from transforms.topic_shift import BoundedMemo, FeatureMemo
+    from transforms.write_corpus import shard_of
 
+    tune_for_batch()  # the garbage collector as a worker sets it
     sentence_tokenizer()  # loaded once per worker (DoFn.setup), not part of the per-story work
 
     def timer(counter: collections.Counter):
@@ -495,7 +495,7 @@ def text_stages(files: list[Path]) -> dict:
     # The same work cut in two by dump id, each half with its own memos: what two workers' memos
     # see (a repeat that falls in both halves is worked out twice).
     halves_seconds = collections.Counter()
-    side = [hashlib.sha256(record_key(d.uri, d.record).encode()).digest()[0] % 2 for d in dumps]
+    side = [shard_of(record_key(d.uri, d.record), 2) for d in dumps]
     for half in (0, 1):
         per_story_work([d for d, s in zip(dumps, side, strict=True) if s == half], timer(halves_seconds))
     one_loop = sum(seconds[phase] for phase in halves_seconds)

@@ -279,16 +279,15 @@ def encode_shard(lines: list[str], compression: str, level: int | None = None) -
     data = "".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace")
     if compression == "none":
         return data
+    level = DEFAULT_LEVELS.get(compression) if level is None else level
     if compression == "gzip":
         buf = io.BytesIO()
-        level = DEFAULT_LEVELS["gzip"] if level is None else level
         with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=level) as gz:
             gz.write(data)
         return buf.getvalue()
     if compression == "zstd":
         import zstandard
 
-        level = DEFAULT_LEVELS["zstd"] if level is None else level
         return zstandard.ZstdCompressor(level=level, write_content_size=True).compress(data)
     raise ValueError(f"unknown compression {compression!r}")
 
