@@ -960,6 +960,79 @@ def shared_counts(story: StorySketch, others: Sequence[StorySketch], config: Ded
     return [Shared(None, h) for h in heads]
 
 
+class _DenseSets:
+    """The value arrays of some sketches (each without repeats) as dense ids, indices into all
+    their distinct values: a story's values are marked in a table of booleans and its
+    candidates' values looked up there, one step per value where a sorted search costs log n."""
+
+    def __init__(self, arrays: dict[int, np.ndarray]):
+        keys = list(arrays)
+        sizes = [len(arrays[k]) for k in keys]
+        values = np.concatenate([arrays[k] for k in keys]) if keys else np.empty(0, dtype="<u4")
+        distinct, inverse = np.unique(values, return_inverse=True)
+        self._table = np.zeros(len(distinct), dtype=bool)
+        self._inverse = inverse
+        self._span = dict(zip(keys, itertools.pairwise(itertools.accumulate(sizes, initial=0)), strict=True))
+        self.size = dict(zip(keys, sizes, strict=True))
+
+    def _ids(self, key: int) -> np.ndarray:
+        lo, hi = self._span[key]
+        return self._inverse[lo:hi]
+
+    def hits(self, story: int, others: Sequence[int]) -> np.ndarray:
+        """For every value of each of `others` in turn, whether the story holds it."""
+        mine = self._ids(story)
+        if not len(mine):
+            return np.zeros(sum(self.size[o] for o in others), dtype=bool)
+        self._table[mine] = True
+        found = self._table[np.concatenate([self._ids(o) for o in others])]
+        self._table[mine] = False
+        return found
+
+
+def _counts_of(dense: _DenseSets, stories: Sequence[int], others: Sequence[Sequence[int]]) -> list[list[int]]:
+    """How many values of each of others[g] stories[g] holds, for every g: every lookup first,
+    then one sum per run of lookups gives all the counts."""
+    hits = [dense.hits(s, o) for s, o in zip(stories, others, strict=True) if o]
+    sizes = np.array([dense.size[k] for o in others for k in o], dtype=np.int64)
+    if not len(sizes):
+        return [[] for _ in others]
+    counts = np.zeros(len(sizes), dtype=np.int64)
+    filled = sizes > 0  # (reduceat would give an empty run the value after it)
+    if filled.any():
+        starts = (np.cumsum(sizes) - sizes)[filled]
+        counts[filled] = np.add.reduceat(np.concatenate(hits), starts, dtype=np.int64)
+    flat = counts.tolist()
+    out, at = [], 0
+    for o in others:
+        out.append(flat[at : at + len(o)])
+        at += len(o)
+    return out
+
+
+def shared_counts_many(
+    stories: Sequence[StorySketch], others: Sequence[Sequence[StorySketch]], config: DedupConfig
+) -> list[list[Shared]]:
+    """`shared_counts(stories[g], others[g], config)` for every g, over dense ids of all their
+    values (`_DenseSets`): the same counts, with a few numpy calls per story rather than a
+    dozen per array (numpy's per-call cost took most of the time: a story's candidates are
+    many and small)."""
+    # keyed by identity: a hub is the same object for each of its spokes, its arrays read once
+    sketches = {id(s): s for s in itertools.chain(stories, itertools.chain.from_iterable(others))}
+    story_keys = [id(s) for s in stories]
+    other_keys = [[id(h) for h in hubs] for hubs in others]
+    head_sets = _DenseSets({k: unpack_u32(s.head) for k, s in sketches.items()})
+    heads = _counts_of(head_sets, story_keys, other_keys)
+    if config.verify != "exact":
+        return [[Shared(None, h) for h in counts] for counts in heads]
+    shingle_sets = _DenseSets({k: unpack_u32(s.shingle_set) for k, s in sketches.items()})
+    sets = _counts_of(shingle_sets, story_keys, other_keys)
+    return [
+        list(map(Shared, shingles, counts)) if story.shingle_set else [Shared(None, h) for h in counts]
+        for story, shingles, counts in zip(stories, sets, heads, strict=True)
+    ]
+
+
 def _use_sets(x: StorySketch, y: StorySketch, config: DedupConfig) -> bool:
     return config.verify == "exact" and bool(x.shingle_set) and bool(y.shingle_set)
 
@@ -1029,12 +1102,20 @@ class Verified(NamedTuple):
     refused_share: int  # containments refused by the complete-article share rule
 
 
-def verify_spoke(spoke: StorySketch, hubs: Iterable[StorySketch], config: DedupConfig) -> Verified:
-    """`verify_pair` of a story with each of its candidate hubs."""
+def verify_spoke(
+    spoke: StorySketch,
+    hubs: Iterable[StorySketch],
+    config: DedupConfig,
+    counts: Sequence[Shared] | None = None,
+) -> Verified:
+    """`verify_pair` of a story with each of its candidate hubs (counts: their `shared_counts`,
+    when counted already)."""
     out = Verified([], [], 0, 0)
     refused = candidates = 0
     hubs = list(hubs)
-    for hub, shared in zip(hubs, shared_counts(spoke, hubs, config), strict=True):
+    if counts is None:
+        counts = shared_counts(spoke, hubs, config)
+    for hub, shared in zip(hubs, counts, strict=True):
         candidates += 1
         edge, why = verify_pair(spoke, hub, config, shared)
         refused += why is not None
@@ -1783,13 +1864,19 @@ class _ShardCandidatesFn(beam.DoFn):
         # them across shards), not one element per contained pair.
         best: dict[str, ContainerChoice] = {}
         edges: list[Edge] = []
+        spokes: list[StorySketch] = []
+        hub_lists: list[list[StorySketch]] = []
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
             if key_of[spoke] not in packed:
                 keyed_hubs = tuple((hub, key_of[hub]) for hub in hubs)
                 yield beam.pvalue.TaggedOutput(PAIRS, ((spoke, key_of[spoke]), keyed_hubs))
                 continue
-            verified = verify_spoke(sketch(spoke), map(sketch, hubs), self._config)
+            spokes.append(sketch(spoke))
+            hub_lists.append([sketch(hub) for hub in hubs])
+        shared = shared_counts_many(spokes, hub_lists, self._config)
+        for spoke_sketch, hubs_sketches, counts in zip(spokes, hub_lists, shared, strict=True):
+            verified = verify_spoke(spoke_sketch, hubs_sketches, self._config, counts)
             edges.extend(self._counters.edges(verified, best))
         if not alone:
             yield from edges

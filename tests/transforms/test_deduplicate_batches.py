@@ -60,6 +60,7 @@ from transforms.deduplicate import (
     shard_candidates,
     shard_rows,
     shared_counts,
+    shared_counts_many,
     sketch_as,
     sketch_key,
     text_key_of,
@@ -197,6 +198,19 @@ def test_shared_counts_are_the_pairwise_intersections_and_verify_alike(config):
                 assert shared.shingles is None
             assert verify_pair(story, other, config, shared) == verify_pair(story, other, config)
     assert shared_counts(sketches[0], [], config) == []
+
+
+@pytest.mark.parametrize("config", [CONFIG, ESTIMATE], ids=["exact", "estimate"])
+@pytest.mark.parametrize("seed", range(8))
+def test_shared_counts_many_are_shared_counts_of_each_story(config, seed):
+    rng = random.Random(seed)
+    sketches = [sketch(s, config) for s in STORIES]
+    # a story without shingles (empty head and set) among them, and stories without candidates
+    sketches.append(sketch(replace(STORIES[0], id="empty", text=""), config))
+    stories = [rng.choice(sketches) for _ in range(rng.randint(0, 12))]
+    others = [rng.sample(sketches, rng.randint(0, len(sketches))) for _ in stories]
+    expected = [shared_counts(s, o, config) for s, o in zip(stories, others, strict=True)]
+    assert shared_counts_many(stories, others, config) == expected
 
 
 def test_a_sketch_label_is_read_once_and_follows_its_fields():
