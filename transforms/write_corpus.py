@@ -28,7 +28,7 @@ import math
 import re
 import uuid
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from transforms.records import Rejected, Story
@@ -602,6 +602,10 @@ def add_fact(acc: dict, fact: tuple) -> dict:
     elif kind == "sample":
         _, cluster, member = fact
         acc["samples"].setdefault(cluster, {})[member["id"]] = member
+    elif kind == "partial":  # the facts of many records, folded already (see _FoldFactsFn)
+        merged = merge_stats([acc, fact[1]])
+        acc.clear()
+        acc.update(merged)
     else:
         raise ValueError(f"unknown fact {kind!r}")
     return acc
@@ -937,6 +941,31 @@ class _WriteStatsFn(beam.DoFn):
         yield write_file_atomically(self.config.output_dir, STATS_FILE, data)
 
 
+class _FoldFactsFn(beam.DoFn):
+    """record -> nothing; at the end of each bundle one ("partial", stats accumulator) fact
+    holding the facts (`facts_of(record, *args)`) of all its records. Every story has a fact or
+    two: folded where they are made, a bundle's few partials go to the one combining worker
+    instead of a hundred thousand small facts (the sum is the same: merging adds counts up)."""
+
+    def __init__(self, facts_of: Callable[..., list[tuple]], *args):
+        self._facts_of = facts_of
+        self._args = args
+
+    def start_bundle(self):
+        self._acc: dict | None = None
+
+    def process(self, record):
+        if self._acc is None:
+            self._acc = empty_stats()
+        for fact in self._facts_of(record, *self._args):
+            add_fact(self._acc, fact)
+
+    def finish_bundle(self):
+        if self._acc is not None:
+            yield GlobalWindows.windowed_value(("partial", self._acc))
+            self._acc = None
+
+
 def _in_sample(story: Story, sample: list[str]):
     if story.cluster in sample:
         yield ("sample", story.cluster, sample_member(story))
@@ -969,9 +998,9 @@ class SummarizeCorpus(beam.PTransform):
         )
         in_sample = beam.pvalue.AsSingleton(sample)
         facts = (
-            clean | "CleanFacts" >> beam.FlatMap(story_facts, CLEAN),
-            duplicates | "DuplicateFacts" >> beam.FlatMap(story_facts, DUPLICATES),
-            rejected | "RejectedFacts" >> beam.FlatMap(rejected_facts),
+            clean | "CleanFacts" >> beam.ParDo(_FoldFactsFn(story_facts, CLEAN)),
+            duplicates | "DuplicateFacts" >> beam.ParDo(_FoldFactsFn(story_facts, DUPLICATES)),
+            rejected | "RejectedFacts" >> beam.ParDo(_FoldFactsFn(rejected_facts)),
             written
             | "ShardFacts" >> beam.Map(lambda w: ("shard", w[0], FileSystems.split(w[1])[1], w[2], w[3])),
             sizes,

@@ -541,6 +541,11 @@ def test_stats_from_facts():
     acc = merge_stats([add_fact_all(facts[:half]), add_fact_all(facts[half:])])
     stats = finish_stats(acc)
     assert stats == finish_stats(add_fact_all(facts))  # merging is the same as one pass
+    # a bundle's facts folded where they are made: a "partial" fact adds them all at once
+    partials = [("partial", add_fact_all(facts[k::3])) for k in range(3)]
+    assert finish_stats(add_fact_all([facts[0], *partials[::-1]])) == finish_stats(
+        add_fact_all([facts[0], *facts])
+    )
     assert stats["folders"]["clean"] == {
         "files": 1,
         "records": 4,
