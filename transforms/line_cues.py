@@ -8,6 +8,7 @@ characters, so adversarial lines cannot make them backtrack.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Closing characters that may follow a sentence's final punctuation.
@@ -179,7 +180,11 @@ _FUNCTION_WORDS = frozenset(
 
 def dangling_function_word(text: str) -> bool:
     """Whether the text stops on a word that cannot end a sentence or a headline ("the", "of")."""
-    words = text.split()
+    return ends_on_function_word(text.split())
+
+
+def ends_on_function_word(words: Sequence[str]) -> bool:
+    """dangling_function_word of the text these words were split from."""
     return bool(words) and words[-1].strip(_CLOSERS + ",;:").lower() in _FUNCTION_WORDS
 
 

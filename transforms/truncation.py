@@ -16,15 +16,16 @@ def is_truncated(last_paragraph: str) -> bool:
     enough to be prose, or when it ends on a comma, an open quote or a dangling function
     word ("of", "the"), which no finished sentence does.
     """
-    text = " ".join(last_paragraph.split())
-    if not text:
+    words = last_paragraph.split()  # split once: the checks below read these words or their text
+    if not words:
         return False
+    text = " ".join(words)
     if text[-1] in ",;:–—-" or text.endswith(("“", "‘")) and len(text) > 1 and text[-2] == " ":
         return True
     if line_cues.ends_sentence_simple(text):
         return False
-    if line_cues.dangling_function_word(text):
+    if line_cues.ends_on_function_word(words):
         return True
     if text.startswith(_BULLET_START):
         return False  # an item of a bulleted list ending the story: items carry no full stop
-    return line_cues.word_count(text) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT
+    return len(words) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT  # line_cues.word_count(text)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import offline_test_pipeline
-from transforms import parse_teasers
+from transforms import line_cues, parse_teasers
 from transforms.deck_split import DeckSplitter, split_deck
 from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft, parse_fields
 from transforms.records import Dump, Line, Rejected, Story, StoryDraft
 from transforms.split_stories import drafts_from_split, split_text
-from transforms.truncation import is_truncated
+from transforms.truncation import MIN_WORDS_FOR_UNPUNCTUATED_CUT, is_truncated
 
 SEED_TEASER = (
     "BACKLASH: The National Party quit its decades-long partnership with the Liberal Party after their "
@@ -126,6 +128,34 @@ def test_kicker_teaser_deck_around_a_run_of_capitals(line: str, deck: str, lede:
     story = parse_draft(draft)
     assert isinstance(story, Story) and story.kind == "teaser"
     assert story.deck == deck and story.text.startswith(lede)
+
+
+def _is_truncated_by_text(last_paragraph: str) -> bool:
+    """is_truncated as the text rules read it (it splits the paragraph once instead)."""
+    text = " ".join(last_paragraph.split())
+    if not text:
+        return False
+    if text[-1] in ",;:–—-" or text.endswith(("“", "‘")) and len(text) > 1 and text[-2] == " ":
+        return True
+    if line_cues.ends_sentence_simple(text):
+        return False
+    if line_cues.dangling_function_word(text):
+        return True
+    if text.startswith(tuple("-–—•*·")):
+        return False
+    return line_cues.word_count(text) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT
+
+
+@given(
+    st.lists(
+        st.sampled_from(["the", "Of", "and,", "cost", "“We", "appeal.", "said”", "-", "•", "…", "...", "on:"])
+        | st.sampled_from(["“", "\n", " \t"])
+        | st.text(max_size=4),
+        max_size=9,
+    ).map(" ".join)
+)
+def test_is_truncated_reads_the_words_as_the_text_rules_do(paragraph: str) -> None:
+    assert is_truncated(paragraph) == _is_truncated_by_text(paragraph)
 
 
 def test_truncation_rules() -> None:
