@@ -259,6 +259,14 @@ def test_runs_order_equal_keys_by_the_line_bytes_the_shard_gets():
     assert merge_runs([encode_run(lines[1:]), encode_run(lines[:1])]) == merged
 
 
+def test_runs_keep_a_file_name_that_is_not_utf8():
+    # os.fsdecode gives an undecodable byte as a lone surrogate: orjson refuses it, json escapes it
+    lines = [("dumps/caf\udce9.txt", 0, 5, "b", to_line({"text": "b"}))]
+    lines.append(("dumps/café.txt", 0, 1, "a", to_line({"text": "a"})))
+    merged = merge_runs([encode_run(lines[:1]), encode_run(lines[1:])])
+    assert merged == ['{"text":"a"}', '{"text":"b"}']  # "é" (U+00E9) sorts before U+DCE9
+
+
 def test_sort_key_is_total_with_missing_offsets():
     r = Rejected(stage="read", reason="no-match", uri="x/*", record=None, start=None, end=None, text="")
     s = make_story("x/a.txt", 0, 10, 20)
