@@ -414,12 +414,11 @@ def text_stages(files: list[Path]) -> dict:
     from transforms import deck_split, topic_shift
     from transforms import deduplicate as dd
     from transforms import repeated_lines as rl
-    from transforms.accounting import record_key
     from transforms.deck_split import DeckSplitter
     from transforms.gc_tuning import tune_for_batch
     from transforms.parse_teasers import ParseConfig, parse_draft
     from transforms.read_dumps import read_stream
-    from transforms.records import Dump, Story, StoryDraft
+    from transforms.records import Dump, Story, StoryDraft, record_key
     from transforms.sentences import sentence_tokenizer
     from transforms.split_stories import SplitConfig, drafts_from_split, split_text
     from transforms.topic_shift import BoundedMemo, FeatureMemo

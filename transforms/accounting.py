@@ -312,16 +312,12 @@ import logging  # noqa: E402
 import apache_beam as beam  # noqa: E402
 
 from transforms import counters  # noqa: E402
-from transforms.records import Dump, Rejected, Story  # noqa: E402
+from transforms.records import Dump, Rejected, Story, record_key  # noqa: E402
 
 LOG = logging.getLogger("storysift")
 _DUMP = "dump"
 _SPAN = "span"
 MAX_LOGGED = 20  # unbalanced dumps logged per worker (all are counted)
-
-
-def record_key(uri: str, record: int | None) -> str:
-    return f"{uri}\n{-1 if record is None else record}"
 
 
 def dump_entry(dump: Dump) -> tuple[str, tuple]:

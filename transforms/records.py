@@ -14,6 +14,11 @@ ARTICLE = "article"
 TEASER = "teaser"
 
 
+def record_key(uri: str, record: int | None) -> str:
+    """The id of one input record (a whole file's record is None): how stages name a dump."""
+    return f"{uri}\n{-1 if record is None else record}"
+
+
 def story_id(uri: str, record: int, start: int, end: int) -> str:
     """Stable id of a span: a content hash of (source, span), the same on every runner."""
     key = f"{uri}\n{record}\n{start}\n{end}".encode()

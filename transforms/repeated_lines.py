@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms import line_cues
+from transforms.records import record_key
 
 MAX_WORDS = 12
 MAX_CHARS = 100
@@ -52,7 +53,8 @@ def line_contexts(text: str) -> Iterator[tuple[str, str]]:
 
 
 def dump_line_votes(dump) -> Iterator[tuple[str, tuple[str, str]]]:
-    """(line key, (dump id, key of the next line)): a dump's votes for its candidate lines.
+    """(line key, (record_key of the dump, key of the next line)): a dump's votes for its
+    candidate lines.
 
     One vote per dump and line (its first occurrence): a line repeated inside one page is not
     site chrome.
@@ -61,7 +63,7 @@ def dump_line_votes(dump) -> Iterator[tuple[str, tuple[str, str]]]:
     for key, following in line_contexts(dump.text):
         if key not in seen:
             seen.add(key)
-            yield key, (f"{dump.uri}#{dump.record}", following)
+            yield key, (record_key(dump.uri, dump.record), following)
 
 
 @dataclass(frozen=True)

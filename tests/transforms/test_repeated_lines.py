@@ -44,8 +44,8 @@ def test_contexts_are_the_next_lines() -> None:
 def test_a_dump_votes_once_per_line_with_its_first_context() -> None:
     dump = Dump(uri="page.txt", record=None, text=f"{CHROME}\nFirst para.\n\n{CHROME}")
     assert list(dump_line_votes(dump)) == [
-        (line_key(CHROME), ("page.txt#None", line_key("First para."))),
-        (line_key("First para."), ("page.txt#None", line_key(CHROME))),
+        (line_key(CHROME), ("page.txt\n-1", line_key("First para."))),
+        (line_key("First para."), ("page.txt\n-1", line_key(CHROME))),
     ]
 
 
