@@ -38,7 +38,9 @@ runtime at all, printed against the datasketch reference's wall time. The rest o
 runner and the stages after sketching. Split, parse and sketch then run once more on the same
 dumps cut in two halves by dump id, each half with its own memos and word caches (as two workers
 keep them): the CPU of the halves against one loop is what parallel memos cost (a repeat that
-falls in both halves is worked out twice).
+falls in both halves is worked out twice); and once more with the two halves in two processes at
+the same time: their wall time is what the text stages alone take on two cores with no runner at
+all, printed against the datasketch reference's wall time.
 
 --memory-pages N: one more storysift run on an N-page set (about 4.3 MB per 1,000 pages) for the
 peak-memory target. --profile: one more storysift run (on --profile-scale, default the largest)
@@ -64,6 +66,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,6 +398,105 @@ def clear_word_caches(*modules) -> None:
                 obj.cache_clear()
 
 
+def _timer(counter: collections.Counter) -> Callable:
+    """timed(phase, fn, *args): fn(*args), its CPU seconds added to counter[phase]."""
+
+    def timed(phase, fn, *args):
+        t = time.process_time()
+        out = fn(*args)
+        counter[phase] += time.process_time() - t
+        return out
+
+    return timed
+
+
+def _prepare_worker() -> None:
+    """What a worker does once, before any story (DoFn.setup): not part of the per-story work."""
+    sys.path.insert(0, str(ROOT))
+    from transforms.gc_tuning import tune_for_batch
+    from transforms.sentences import sentence_tokenizer
+
+    tune_for_batch()  # the garbage collector as a worker sets it
+    sentence_tokenizer()
+
+
+def _read_dumps(files: list[Path], timed: Callable) -> list:
+    from transforms.read_dumps import read_stream
+    from transforms.records import Dump
+
+    dumps = []
+    for path in files:
+        with open(path, "rb") as fh:
+            items = timed("read", lambda name, raw: list(read_stream(name, raw)), str(path), fh)
+        dumps += [item.item for item in items if isinstance(item.item, Dump)]
+    return dumps
+
+
+def _repeated_keys(dumps: list) -> frozenset[str]:
+    """FindRepeatedLines' verdict, by the stage's own counting rule (CappedDistinctFn) folded in
+    one accumulator per line."""
+    from transforms import repeated_lines as rl
+
+    config = rl.RepeatConfig()
+    counting = rl.CappedDistinctFn(max(config.min_dumps, config.min_contexts))
+    votes: dict[str, tuple] = {}
+    for dump in dumps:
+        for key, vote in rl.dump_line_votes(dump):
+            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
+    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
+    return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
+
+
+def _half(dumps: list, half: int) -> list:
+    """The dumps one of two workers takes: cut by a hash of the dump id."""
+    from transforms.records import record_key
+    from transforms.write_corpus import shard_of
+
+    return [d for d in dumps if shard_of(record_key(d.uri, d.record), 2) == half]
+
+
+def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> list:
+    """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
+    from transforms import deck_split, topic_shift
+    from transforms import deduplicate as dd
+    from transforms.deck_split import DeckSplitter
+    from transforms.parse_teasers import ParseConfig, parse_draft
+    from transforms.records import Story, StoryDraft
+    from transforms.split_stories import SplitConfig, drafts_from_split, split_text
+    from transforms.topic_shift import BoundedMemo, FeatureMemo
+
+    config = dd.DedupConfig()
+    bands, rows = dd.lsh_params(config.threshold, config.num_perm)
+    minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
+
+    def text_rows(texts: list[str]) -> list:
+        parts = dd.text_sketches(texts, config, minhasher)
+        return [dd.text_row(part, config, bands, rows) for part in parts]
+
+    clear_word_caches(topic_shift, deck_split, dd)
+    memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
+    sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
+    found: list[Story] = []
+    for dump in part:
+        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo)
+        for draft in drafts_from_split(dump, result):
+            if isinstance(draft, StoryDraft):
+                story = timed("parse", parse_draft, draft, parse_config, splitter)
+                if isinstance(story, Story):
+                    found.append(story)
+    batch: list[str] = []
+    chars = 0
+    for story in found:
+        batch.append(story.text)
+        chars += len(story.text)
+        if chars >= dd.SKETCH_BATCH_CHARS:
+            timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+            batch, chars = [], 0
+    if batch:
+        timed("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
+    return found
+
+
 def text_stages(files: list[Path]) -> dict:
     """CPU seconds of storysift's own per-story work on dump files, in a plain loop in this process.
 
@@ -408,95 +510,21 @@ def text_stages(files: list[Path]) -> dict:
     test check that this loop finds the pipeline's stories. Then split, parse and sketch run again
     on the dumps cut in two halves by a hash of their id, each half (and the whole before them) with
     fresh memos and word caches, as two workers see them: `two_halves_over_one_loop` is what
-    parallel memos cost. The garbage collector is set as in a worker (gc_tuning.tune_for_batch).
+    parallel memos cost. `two_processes_at_once`: the halves again, in two processes at the same
+    time (see two_processes_at_once). The garbage collector is set as in a worker
+    (gc_tuning.tune_for_batch).
     """
-    sys.path.insert(0, str(ROOT))
-    from transforms import deck_split, topic_shift
-    from transforms import deduplicate as dd
-    from transforms import repeated_lines as rl
-    from transforms.deck_split import DeckSplitter
-    from transforms.gc_tuning import tune_for_batch
-    from transforms.parse_teasers import ParseConfig, parse_draft
-    from transforms.read_dumps import read_stream
-    from transforms.records import Dump, Story, StoryDraft, record_key
-    from transforms.sentences import sentence_tokenizer
-    from transforms.split_stories import SplitConfig, drafts_from_split, split_text
-    from transforms.topic_shift import BoundedMemo, FeatureMemo
-    from transforms.write_corpus import shard_of
-
-    tune_for_batch()  # the garbage collector as a worker sets it
-    sentence_tokenizer()  # loaded once per worker (DoFn.setup), not part of the per-story work
-
-    def timer(counter: collections.Counter):
-        def timed(phase, fn, *args):
-            t = time.process_time()
-            out = fn(*args)
-            counter[phase] += time.process_time() - t
-            return out
-
-        return timed
-
+    _prepare_worker()
     seconds = collections.Counter()
-    timed = timer(seconds)
-
-    dumps = []
-    for path in files:
-        with open(path, "rb") as fh:
-            items = timed("read", lambda name, raw: list(read_stream(name, raw)), str(path), fh)
-        dumps += [item.item for item in items if isinstance(item.item, Dump)]
-
-    def repeated_keys() -> frozenset[str]:
-        # the stage's own counting rule (CappedDistinctFn), folded in one accumulator per line
-        config = rl.RepeatConfig()
-        counting = rl.CappedDistinctFn(max(config.min_dumps, config.min_contexts))
-        votes: dict[str, tuple] = {}
-        for dump in dumps:
-            for key, vote in rl.dump_line_votes(dump):
-                votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
-        stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
-        return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
-
-    repeated = timed("repeated lines", repeated_keys)
-    config = dd.DedupConfig()
-    bands, rows = dd.lsh_params(config.threshold, config.num_perm)
-    minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
-
-    def text_rows(texts: list[str]) -> list:
-        parts = dd.text_sketches(texts, config, minhasher)
-        return [dd.text_row(part, config, bands, rows) for part in parts]
-
-    def per_story_work(part: list, time_it) -> list[Story]:
-        """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
-        clear_word_caches(topic_shift, deck_split, dd)
-        memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
-        sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
-        found: list[Story] = []
-        for dump in part:
-            result = time_it("split", split_text, dump.text, SplitConfig(), repeated, memo)
-            for draft in drafts_from_split(dump, result):
-                if isinstance(draft, StoryDraft):
-                    story = time_it("parse", parse_draft, draft, parse_config, splitter)
-                    if isinstance(story, Story):
-                        found.append(story)
-        batch: list[str] = []
-        chars = 0
-        for story in found:
-            batch.append(story.text)
-            chars += len(story.text)
-            if chars >= dd.SKETCH_BATCH_CHARS:
-                time_it("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
-                batch, chars = [], 0
-        if batch:
-            time_it("sketch", dd.per_distinct_text, batch, text_rows, sketch_memo)
-        return found
-
-    stories = per_story_work(dumps, timed)
+    timed = _timer(seconds)
+    dumps = _read_dumps(files, timed)
+    repeated = timed("repeated lines", _repeated_keys, dumps)
+    stories = _per_story_work(dumps, repeated, timed)
     # The same work cut in two by dump id, each half with its own memos: what two workers' memos
     # see (a repeat that falls in both halves is worked out twice).
     halves_seconds = collections.Counter()
-    side = [shard_of(record_key(d.uri, d.record), 2) for d in dumps]
     for half in (0, 1):
-        per_story_work([d for d, s in zip(dumps, side, strict=True) if s == half], timer(halves_seconds))
+        _per_story_work(_half(dumps, half), repeated, _timer(halves_seconds))
     one_loop = sum(seconds[phase] for phase in halves_seconds)
     halves = sum(halves_seconds.values())
     total = sum(seconds.values())
@@ -509,7 +537,71 @@ def text_stages(files: list[Path]) -> dict:
         "two_worker_floor_s": round(total / 2, 2),
         "split_parse_sketch_cpu_s": {"one loop": round(one_loop, 2), "two halves": round(halves, 2)},
         "two_halves_over_one_loop": round(halves / one_loop, 2) if one_loop else None,
+        "two_processes_at_once": two_processes_at_once(files),
     }
+
+
+TEXT_HALF = "--text-half"  # the child mode of two_processes_at_once: `throughput.py --text-half K`
+
+
+def two_processes_at_once(files: list[Path]) -> dict:
+    """Split, parse and sketch the two halves in two processes at the same time: the text stages'
+    own wall time on two cores, with no runner at all.
+
+    Each child (this script with --text-half K, the dump files' paths on its stdin) reads the
+    dumps and finds the repeated lines, says it is ready, and on "go" (sent to both at once) does
+    its half as _per_story_work does, timing that part. `wall_s` is from the first child's start to
+    the last one's end. Separate interpreters, not forked ones: a fork inherits the native thread
+    pool of the signature library half set up, and hangs in it. Two busy cores run the same code
+    slower than one (shared caches, the host's other load), which the CPU of the halves run one
+    after the other does not show.
+    """
+    listing = json.dumps([str(p) for p in files])
+    children = [
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), TEXT_HALF, str(half)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+        )
+        for half in (0, 1)
+    ]
+    for child in children:
+        child.stdin.write(listing + "\n")
+        child.stdin.flush()
+    ready = [child.stdout.readline().strip() for child in children]
+    if ready != ["ready", "ready"]:
+        raise RuntimeError(f"a --text-half child did not get ready: {ready}")
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    reports = [json.loads(child.communicate()[0]) for child in children]
+    if any(child.returncode != 0 for child in children):
+        raise RuntimeError("a --text-half child failed")
+    return {
+        "wall_s": round(max(r["end"] for r in reports) - min(r["start"] for r in reports), 2),
+        "each_wall_s": [round(r["end"] - r["start"], 2) for r in reports],
+        "each_cpu_s": [round(r["cpu_s"], 2) for r in reports],
+        "stories": [r["stories"] for r in reports],
+    }
+
+
+def text_half_main(half: int) -> int:
+    """The child of two_processes_at_once: dump paths (JSON) on stdin, then "go"; a JSON report."""
+    files = [Path(p) for p in json.loads(sys.stdin.readline())]
+    _prepare_worker()
+    dumps = _read_dumps(files, _timer(collections.Counter()))
+    repeated = _repeated_keys(dumps)  # over all the dumps, as the stage's side input is
+    mine = _half(dumps, half)
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 1
+    start, cpu = time.time(), time.process_time()
+    stories = _per_story_work(mine, repeated, _timer(collections.Counter()))
+    report = {"start": start, "end": time.time(), "cpu_s": time.process_time() - cpu, "stories": len(stories)}
+    print(json.dumps(report), flush=True)
+    return 0
 
 
 # ------------------------------------------------------------------ profile
@@ -761,6 +853,13 @@ def print_table(results: dict) -> None:
         if "datasketch" in largest:
             ratio = round(text["two_worker_floor_s"] / largest["datasketch"]["wall_s"], 2)
             print(f"  that half over the datasketch reference's wall time: {ratio}x")
+        parallel = text.get("two_processes_at_once")
+        if parallel:
+            wall = parallel["wall_s"]
+            line = f"  split+parse+sketch, the two halves in two processes at once (no runner): {wall} s wall"
+            if "datasketch" in largest:
+                line += f", {round(wall / largest['datasketch']['wall_s'], 2)}x the datasketch reference's"
+            print(line)
         print(
             f"  split+parse+sketch cut in two halves by dump id, each with its own memos and word caches: "
             f"{text['split_parse_sketch_cpu_s']['two halves']} CPU s against "
@@ -782,4 +881,6 @@ def print_table(results: dict) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == [TEXT_HALF]:
+        sys.exit(text_half_main(int(sys.argv[2])))
     sys.exit(main())

@@ -149,6 +149,14 @@ def test_throughput_benchmarks_plain_loop_finds_the_pipelines_stories(sample_run
     # split, parse and sketch are timed again on two halves (the cost of parallel memos)
     assert set(measured["split_parse_sketch_cpu_s"]) == {"one loop", "two halves"}
     assert measured["split_parse_sketch_cpu_s"]["one loop"] > 0
+    # ... and once more in two processes at once: between them, the same stories
+    parallel = measured["two_processes_at_once"]
+    assert parallel["wall_s"] >= max(parallel["each_wall_s"]) > 0
+    assert sum(parallel["stories"]) == len(ids) and min(parallel["stories"]) > 0
+    # ... and once more in two processes at once: between them, the same stories
+    parallel = measured["two_processes_at_once"]
+    assert parallel["wall_s"] > 0
+    assert sum(parallel["stories"]) == len(ids) and min(parallel["stories"]) > 0
 
 
 def test_duplicates_point_at_kept_stories(sample_run: Path) -> None:
