@@ -148,7 +148,11 @@ class ParseTeasers(beam.PTransform):
         self._config = config
 
     def expand(self, drafts):
-        results = drafts | "ParseDraft" >> beam.ParDo(ParseDraftFn(self._config)).with_outputs(
+        # Output types declared as SplitStories does (no warning from the exception-handling wrapper).
+        parse = beam.ParDo(ParseDraftFn(self._config)).with_output_types(
+            Story, **{ParseDraftFn.REJECTED: Rejected}
+        )
+        results = drafts | "ParseDraft" >> parse.with_outputs(
             ParseDraftFn.REJECTED, main="stories"
         ).with_exception_handling(main_tag="stories", dead_letter_tag="failed")
         failed = results.failed | "Failed" >> beam.MapTuple(

@@ -516,7 +516,12 @@ class SplitStories(beam.PTransform):
                 | "Frozen" >> beam.Map(frozenset)
             )
             side = (beam.pvalue.AsSingleton(keys),)
-        results = dumps | "SplitDump" >> beam.ParDo(SplitDumpFn(self._config), *side).with_outputs(
+        # The rejected output's type is declared so that Beam's exception-handling wrapper, which
+        # declares its dead-letter output's, does not warn on every run about an undeclared tag.
+        split = beam.ParDo(SplitDumpFn(self._config), *side).with_output_types(
+            StoryDraft, **{SplitDumpFn.REJECTED: Rejected}
+        )
+        results = dumps | "SplitDump" >> split.with_outputs(
             SplitDumpFn.REJECTED, main="drafts"
         ).with_exception_handling(main_tag="drafts", dead_letter_tag="failed")
         failed = results.failed | "Failed" >> beam.MapTuple(
