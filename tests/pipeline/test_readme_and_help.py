@@ -71,3 +71,26 @@ def test_explain_missing_file_is_a_usage_error() -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_a_clean_run_logs_no_warning(tmp_path) -> None:
+    """A run on good input says nothing alarming: no warning from Beam's import (apitools) or from
+    its exception-handling wrapper about undeclared output tags, only storysift's own lines."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "--input",
+            "samples/page-00000.txt",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    logged = proc.stderr + proc.stdout
+    assert "apitools" not in logged and "not declared in type hints" not in logged
+    assert "WARNING" not in logged and "storysift summary" in logged
