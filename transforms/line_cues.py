@@ -123,9 +123,13 @@ def boilerplate_kind(line: str) -> str | None:
 
 # ---------------------------------------------------------------- kickers
 
-# "BACKLASH: ...", "NO EXCUSES: ...", "U-TURN: ..." — one to five capitalised words, a colon,
-# then the teaser text. Digits allowed inside words, but the label must hold letters.
-_KICKER_RE = re.compile(r"^([A-Z0-9][A-Z0-9'’&.\-]*(?: [A-Z0-9][A-Z0-9'’&.\-]*){0,4}):[ \t]+(\S.*)$")
+# "BACKLASH: ...", "NO EXCUSES: ...", "U-TURN: ...", "DÉJÀ VU: ...", "£1BN BLOW: ...", "WHAT NEXT?: ..."
+# — one to five words in capitals, a colon, then the teaser text. The pattern only finds the
+# shape (words with no space, colon or ASCII lower-case letter; the first opening with a letter,
+# a digit or a currency sign, not a quote, bracket or bullet); match_kicker then asks of the
+# label's letters, in any script, that there be two and none in lower case. Digits and signs are
+# allowed in the words, but the label must hold letters.
+_KICKER_RE = re.compile(r"^((?:[^\W_a-z]|[£$€¥#])[^\s:a-z]*(?: [^\s:a-z]+){0,4}):[ \t]+(\S.*)$")
 MIN_TEASER_WORDS_AFTER_KICKER = 6
 
 

@@ -70,9 +70,29 @@ def test_kicker_label_and_offset() -> None:
 
 
 @pytest.mark.parametrize(
+    "line, label",
+    [
+        ("DÉJÀ VU: the band reunites for one night only at the old town hall", "DÉJÀ VU"),  # accents
+        ("ÜBER ALLES: the car maker's board backs the chief executive after the vote", "ÜBER ALLES"),
+        ("£1BN BLOW: the chancellor faces a hole in the budget after the figures", "£1BN BLOW"),
+        ("WHAT NEXT?: ministers weigh their options after the vote was lost", "WHAT NEXT?"),
+        ("Q&A: what the new rules mean for drivers and how they will be enforced", "Q&A"),
+        ("24/7 WATCH: police patrols are stepped up in the city centre after the attack", "24/7 WATCH"),
+    ],
+)
+def test_kicker_labels_beyond_ascii_capitals(line: str, label: str) -> None:
+    m = line_cues.match_kicker(line)
+    assert m is not None and m.kicker == label
+    assert line[m.rest_offset :] == line.split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "Photo: the minister arrives at the summit in Brussels on Monday morning",  # not capitals
+        "Ça VA: a label with a lower-case letter outside ASCII is not a kicker either",
+        "• UK: 3.2% growth in the third quarter, up from 2.9% in the second quarter",  # a bullet
+        "(AP): the agency said the figures would be revised again next month",  # a bracket
         "“WARNING: this product is dangerous,” the label said in large red letters.",  # quote
         "A: the answer is that nobody knows how many voters will turn out this time",  # one letter
         "2024: a year in which markets rose, fell and rose again for investors",  # no letters

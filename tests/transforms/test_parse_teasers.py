@@ -44,6 +44,30 @@ def test_kicker_teaser_fields() -> None:
     assert story.title is None
 
 
+def test_kicker_teasers_whose_labels_are_not_ascii_capitals() -> None:
+    """Kickers in capitals with accents, currency signs or question marks open teasers too (before,
+    only A-Z, digits and a few signs did: such a teaser ran on inside the story above it)."""
+    text = (
+        "The Bank of England held interest rates at 5.25% on Thursday, as policymakers weighed signs "
+        "that inflation is easing against a labour market that remains tight.\n\n"
+        "Governor Andrew Bailey said it was too early to talk about cutting rates, although markets "
+        "expect the first reduction by the summer.\n\n"
+        "DÉJÀ VU: Rate-setters split again over the pace of cuts The Monetary Policy Committee voted by "
+        "six to three to keep borrowing costs on hold, with the three dissenters arguing that\n\n"
+        "£1BN BLOW: Chancellor faces hole in budget as tax receipts fall short The Treasury collected far "
+        "less in stamp duty and capital gains tax than forecast in the first half of the"
+    )
+    article, first, second = (parse_draft(d) for d in drafts(text))
+    assert article.kind == "article" and not article.truncated and "DÉJÀ" not in article.text
+    assert (first.kind, first.kicker, first.truncated) == ("teaser", "DÉJÀ VU", True)
+    assert first.deck == "Rate-setters split again over the pace of cuts"
+    assert first.text.startswith("The Monetary Policy Committee voted")
+    assert (second.kicker, second.deck) == (
+        "£1BN BLOW",
+        "Chancellor faces hole in budget as tax receipts fall short",
+    )
+
+
 def test_parse_uses_the_deck_split_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     (draft,) = drafts(SEED_TEASER)
     splitter = DeckSplitter()
