@@ -62,9 +62,11 @@ _BOILERPLATE_RE = re.compile(r"^(?:" + "|".join(_BOILERPLATE_PHRASES) + r")[.!:]
 # Navigation bars: short items separated by pipes or bullets ("Home | News | Sport").
 _NAV_RE = re.compile(r"^[^|•·]{1,30}(?:\s[|•·]\s[^|•·]{1,30}){2,}$")
 
-# "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall"
+# "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall", "By Jane Smith | Health
+# editor", "By Jane Smith for The Times", "Written by Jane Smith"
 _BYLINE_RE = re.compile(
-    r"^By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,\s+|\s+and\s+|\s+-\s+).{1,60})?$"
+    r"^(?:By|(?:Written|Words|Story|Text) by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+    r"(?:(?:,\s+|\s+and\s+|\s+for\s+|\s+[-|•·]\s+).{1,60})?$"
 )
 # "Jane Smith, Business reporter" / "Political correspondent"
 _ROLE_LINE_RE = re.compile(
@@ -72,9 +74,11 @@ _ROLE_LINE_RE = re.compile(
     r"(?:reporter|correspondent|editor|writer|staff writer|contributor)$",
     re.IGNORECASE,
 )
-# "LONDON (Reuters) -", "NEW YORK, March 3 (AP) —" as a line of its own.
+# "LONDON (Reuters) -", "NEW YORK, March 3 (AP) —", "São Paulo (dpa) -" as a line of its own: a
+# place in capitals, or in words that each start with one, then the agency in brackets, a dash.
 _DATELINE_RE = re.compile(
-    r"^[A-Z][A-Z.'’ -]{1,40}(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\([A-Za-z][\w .&-]{0,30}\)\s*[-–—]+$"
+    r"^(?:[A-Z][A-Z.'’ -]{1,40}|[A-ZÀ-ÖØ-Þ][\w.'’-]*(?: [A-ZÀ-ÖØ-Þ][\w.'’-]*){0,3})"
+    r"(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\([A-Za-z][\w .&-]{0,30}\)\s*[-–—]+$"
 )
 # "Reporting by X; Editing by Y", "Additional reporting by ...", "(Writing by ...)"
 _CREDIT_RE = re.compile(

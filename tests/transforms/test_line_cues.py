@@ -38,6 +38,12 @@ from transforms.line_cues import BOILERPLATE, BYLINE, CREDIT, DATELINE
         ("LONDON (Reuters) -", DATELINE),
         ("NEW YORK (AP) —", DATELINE),
         ("WASHINGTON, April 1 (Reuters) -", DATELINE),
+        ("Lagos (dpa) -", DATELINE),  # the place in title case
+        ("São Paulo (Bloomberg) --", DATELINE),
+        ("By Ava Nguyen | Health correspondent", BYLINE),
+        ("By Liam Jensen for Example News", BYLINE),
+        ("Written by Olivia Rossi", BYLINE),
+        ("By Olivia Patel, Noah Kim and Leo Rossi", BYLINE),
         ("Reporting by Tom Cooper in New York; Editing by Helen Turner", CREDIT),
         ("Additional reporting by Jane Smith", CREDIT),
     ],
@@ -51,6 +57,9 @@ def test_boilerplate_kinds(line: str, kind: str) -> None:
     [
         "Share prices rose sharply on Monday after the bank said profits had doubled.",
         "By the end of the year the company expects to have hired 400 more staff.",
+        "By Thursday, ministers had agreed a deal for the steel plant.",
+        "Written by Tom Stoppard, the play opens in London next week.",
+        "Apple shares (AAPL) rose 3% -",
         "Photographers lined the street as the minister arrived.",
         "Email traffic to the service doubled in a week, the firm said.",
         "The most read story of the year was about a cat.",
