@@ -64,9 +64,11 @@ _NAV_RE = re.compile(r"^[^|•·]{1,30}(?:\s[|•·]\s[^|•·]{1,30}){2,}$")
 
 # "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall", "By Jane Smith | Health
 # editor", "By Jane Smith for The Times", "Written by Jane Smith"
+# ("BY Jane Smith" too), "From Jane Smith in Brussels"
 _BYLINE_RE = re.compile(
-    r"^(?:By|(?:Written|Words|Story|Text) by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+    r"^(?:(?i:by)|(?:Written|Words|Story|Text|Posted) by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
     r"(?:(?:,\s+|\s+and\s+|\s+for\s+|\s+[-|•·]\s+).{1,60})?$"
+    r"|^From\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3}\s+in\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}$"
 )
 # "Jane Smith, Business reporter" / "Political correspondent"
 _ROLE_LINE_RE = re.compile(
@@ -74,11 +76,22 @@ _ROLE_LINE_RE = re.compile(
     r"(?:reporter|correspondent|editor|writer|staff writer|contributor)$",
     re.IGNORECASE,
 )
+# "Jane Smith | Business desk", "Jane Smith - Investigations team": a name of two to four words, a
+# separator, a role (more kinds of role than above: without the separator, "England's World Cup
+# team" would be one).
+_NAME_ROLE_LINE_RE = re.compile(
+    r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3}\s*(?:,|\s[|•·–—-])\s+[\w ]{0,30}"
+    r"(?:reporter|correspondent|editor|writer|contributor|columnist|commentator|critic|analyst|producer|"
+    r"photographer|desk|team|staff)$",
+    re.IGNORECASE,
+)
 # "LONDON (Reuters) -", "NEW YORK, March 3 (AP) —", "São Paulo (dpa) -" as a line of its own: a
-# place in capitals, or in words that each start with one, then the agency in brackets, a dash.
+# place in capitals, or in words that each start with one, then the agency in brackets, a dash;
+# or, with no agency, a place in capitals and a dash ("CAPE TOWN —").
 _DATELINE_RE = re.compile(
     r"^(?:[A-Z][A-Z.'’ -]{1,40}|[A-ZÀ-ÖØ-Þ][\w.'’-]*(?: [A-ZÀ-ÖØ-Þ][\w.'’-]*){0,3})"
     r"(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\([A-Za-z][\w .&-]{0,30}\)\s*[-–—]+$"
+    r"|^[A-Z][A-Z.'’]*(?: [A-Z][A-Z.'’]*){0,3}(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+[-–—]{1,2}$"
 )
 # "Reporting by X; Editing by Y", "Additional reporting by ...", "(Writing by ...)"
 _CREDIT_RE = re.compile(
@@ -118,7 +131,7 @@ def boilerplate_kind(line: str) -> str | None:
         return DATELINE
     if _BYLINE_RE.match(text) and not ends_sentence_simple(text):
         return BYLINE
-    if len(text) <= 60 and _ROLE_LINE_RE.match(text):
+    if len(text) <= 60 and (_ROLE_LINE_RE.match(text) or _NAME_ROLE_LINE_RE.match(text)):
         return BYLINE
     if _BOILERPLATE_RE.match(text) or _NAV_RE.match(text):
         return BOILERPLATE

@@ -44,6 +44,13 @@ from transforms.line_cues import BOILERPLATE, BYLINE, CREDIT, DATELINE
         ("By Liam Jensen for Example News", BYLINE),
         ("Written by Olivia Rossi", BYLINE),
         ("By Olivia Patel, Noah Kim and Leo Rossi", BYLINE),
+        ("BY Ethan Campbell", BYLINE),
+        ("Posted by Sam Reid", BYLINE),
+        ("From Max Ahmed in Buenos Aires", BYLINE),
+        ("Felix Reid | Business desk", BYLINE),
+        ("Nora Bauer - Investigations team", BYLINE),
+        ("CAPE TOWN —", DATELINE),  # no agency
+        ("WASHINGTON, Jan. 5 —", DATELINE),
         ("Reporting by Tom Cooper in New York; Editing by Helen Turner", CREDIT),
         ("Additional reporting by Jane Smith", CREDIT),
     ],
@@ -60,6 +67,10 @@ def test_boilerplate_kinds(line: str, kind: str) -> None:
         "By Thursday, ministers had agreed a deal for the steel plant.",
         "Written by Tom Stoppard, the play opens in London next week.",
         "Apple shares (AAPL) rose 3% -",
+        "England's World Cup team",  # a role word, but no name and separator before it
+        "From London to Paris in a day",
+        "From Monday in Scotland",
+        "Cape Town —",  # a place with no agency must be in capitals
         "Photographers lined the street as the minister arrived.",
         "Email traffic to the service doubled in a week, the firm said.",
         "The most read story of the year was about a cat.",
