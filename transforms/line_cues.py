@@ -214,7 +214,8 @@ MAX_TITLE_CHARS = 160
 
 
 def looks_like_title(line: str) -> bool:
-    """Headline shape: short, starts with a capital, digit or quote, no final full stop or comma.
+    """Headline shape: short, starts with a capital, digit, currency sign or quote ("£5bn deal
+    agreed"), no final full stop or comma.
 
     Headlines may end in '?' or '!' or a closing quote; they never end in '.', ',', ';', ':'
     or a dangling function word.
@@ -226,7 +227,7 @@ def looks_like_title(line: str) -> bool:
     if not words or len(words) > MAX_TITLE_WORDS:
         return False
     first = text[0]
-    if not (first.isupper() or first.isdigit() or first in "\"'“‘"):
+    if not (first.isupper() or first.isdigit() or first in "\"'“‘£$€¥"):
         return False
     if not any(c.isalpha() for c in text):
         return False

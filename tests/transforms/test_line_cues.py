@@ -147,6 +147,8 @@ def test_ends_sentence_simple(text: str, expected: bool) -> None:
         ("Crossrail link 'to get go-ahead'", True),
         ("What now for Kelly Holmes?", True),
         ("Barbarians 19-47 New Zealand", True),
+        ("$1m payoff for former Shell boss", True),  # a currency sign first
+        ("£5bn deal agreed for rail line", True),
         ("The company said profits rose.", False),  # a sentence
         ("Results from the match between", False),  # dangling function word
         ("the minister said on Monday", False),  # lower-case start
