@@ -167,7 +167,8 @@ def mixed_layout(lines: Sequence[TextLine]) -> bool:
 
 
 def find_titles(lines: Sequence[TextLine]) -> set[int]:
-    """Indices of headline lines: headline-shaped, followed by the story they name.
+    """Indices of headline lines: headline-shaped, followed by the story they name (a line with a
+    kicker's label too, when a byline follows it or the paragraph under it restates it).
 
     The next content line (bylines and datelines may stand between) must be a real
     paragraph, and the headline must share a content word with the next paragraphs,
@@ -181,7 +182,7 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
     content = [i for i, ln in enumerate(lines) if ln.role not in _PLAIN_BOILERPLATE]
     for pos, i in enumerate(content):
         line = lines[i]
-        if line.role != ROLE_PARAGRAPH or not line_cues.looks_like_title(line.text):
+        if line.role not in (ROLE_PARAGRAPH, ROLE_KICKER) or not line_cues.looks_like_title(line.text):
             continue
         # Only the next few lines are looked at: no copy of the rest (linear in the line count).
         k = pos + 1
@@ -195,6 +196,13 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if line_cues.word_count(following[0].text) < MIN_PARAGRAPH_WORDS_AFTER_TITLE:
             continue
         if line_cues.word_count(following[0].text) <= line_cues.word_count(line.text):
+            continue
+        if line.role == ROLE_KICKER:
+            # "BREAKING: Wembley firm won't make a profit" over its article is a headline with a
+            # label, not a teaser (whose deck runs into a lede on the same line, cut off): it must be
+            # headline-shaped, and a byline or dateline must follow it or its lede restate it.
+            if bylined or restates(following[0].text, line.text):
+                titles.add(i)
             continue
         if bylined or pos == 0:
             titles.add(i)

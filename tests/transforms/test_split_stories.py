@@ -94,6 +94,23 @@ def test_title_opens_a_story_and_byline_stays_under_it() -> None:
     assert [result.lines[i].role for i in second] == [ROLE_TITLE, "byline", "paragraph"]
 
 
+def test_a_headline_with_a_kickers_label_over_its_article_is_its_title() -> None:
+    """'BREAKING: <headline>' over a dateline (or a lede restating it) is the article's headline;
+    the same label over a paragraph it does not name stays a teaser of its own."""
+    headline = "BREAKING: Wembley firm won't make a profit"
+    lede = (
+        "Shares in Multiplex Group, which is building the new Wembley stadium, fell as much as 19% "
+        "after the firm said it would not make a profit on the project."
+    )
+    for under in (["LONDON, May 22 (Reuters) -", lede], [lede]):
+        result = split_text("\n".join([NK, NK2, headline, *under]))
+        assert len(result.stories) == 2 and result.cues[1] == CUE_TITLE
+        assert result.lines[result.stories[1][0]].role == ROLE_TITLE
+    short_teaser = "WATCH: Firefighters rescue dog from frozen lake in the park"
+    result = split_text("\n".join([short_teaser, NK, NK2]))
+    assert result.cues[0] == CUE_KICKER and len(result.stories) == 2
+
+
 def test_byline_without_title_opens_a_story() -> None:
     text = "\n".join([NK, "By Jane Smith", NK2])
     result = split_text(text)
