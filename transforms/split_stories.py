@@ -200,8 +200,13 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if line.role == ROLE_KICKER:
             # "BREAKING: Wembley firm won't make a profit" over its article is a headline with a
             # label, not a teaser (whose deck runs into a lede on the same line, cut off): it must be
-            # headline-shaped, and a byline or dateline must follow it or its lede restate it.
-            if bylined or restates(following[0].text, line.text):
+            # headline-shaped, and a byline or dateline must follow it, or its lede restate it, or,
+            # at the top of the record, the paragraphs under it share a content word with it.
+            if (
+                bylined
+                or restates(following[0].text, line.text)
+                or (pos == 0 and _shares_a_term(line, following))
+            ):
                 titles.add(i)
             continue
         if bylined or pos == 0:
@@ -213,14 +218,19 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
             items = [lines[j].text for j in _list_above(lines, content, pos)]
             if not (leaves_list(items, line.text) and restates(following[0].text, line.text)):
                 continue
-        head = set(content_terms(line.text))
-        body: set[str] = set()
-        for nxt in following[:3]:
-            if nxt.role == ROLE_PARAGRAPH:
-                body.update(content_terms(nxt.text))
-        if head & body:
+        if _shares_a_term(line, following):
             titles.add(i)
     return titles
+
+
+def _shares_a_term(line: TextLine, following: Sequence[TextLine]) -> bool:
+    """Whether the line shares a content word with the paragraphs among the next lines."""
+    head = set(content_terms(line.text))
+    body: set[str] = set()
+    for nxt in following[:3]:
+        if nxt.role == ROLE_PARAGRAPH:
+            body.update(content_terms(nxt.text))
+    return bool(head & body)
 
 
 def _list_item(line: TextLine) -> bool:

@@ -106,6 +106,9 @@ def test_a_headline_with_a_kickers_label_over_its_article_is_its_title() -> None
         result = split_text("\n".join([NK, NK2, headline, *under]))
         assert len(result.stories) == 2 and result.cues[1] == CUE_TITLE
         assert result.lines[result.stories[1][0]].role == ROLE_TITLE
+    # at the top of the record, a content word shared with the paragraphs under it is enough
+    top = split_text("\n".join(["EXCLUSIVE: Envoy plans surprise trip to Washington", NK, NK2]))
+    assert top.cues[0] == CUE_TITLE and len(top.stories) == 1
     short_teaser = "WATCH: Firefighters rescue dog from frozen lake in the park"
     result = split_text("\n".join([short_teaser, NK, NK2]))
     assert result.cues[0] == CUE_KICKER and len(result.stories) == 2
