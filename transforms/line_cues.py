@@ -62,9 +62,9 @@ _BOILERPLATE_RE = re.compile(r"^(?:" + "|".join(_BOILERPLATE_PHRASES) + r")[.!:]
 # Navigation bars: short items separated by pipes or bullets ("Home | News | Sport").
 _NAV_RE = re.compile(r"^[^|•·]{1,30}(?:\s[|•·]\s[^|•·]{1,30}){2,}$")
 
-# "By Jane Smith", "By Jane Smith, BBC News", "By Jane Smith and Tom Hall", "By Jane Smith | Health
-# editor", "By Jane Smith for The Times", "Written by Jane Smith"
-# ("BY Jane Smith" too), "From Jane Smith in Brussels"
+# "By Jane Smith" (or "BY ..."), "By Jane Smith, BBC News", "By Jane Smith and Tom Hall", "By Jane
+# Smith | Health editor", "By Jane Smith for The Times", "Written by Jane Smith", "From Jane Smith
+# in Brussels"
 _BYLINE_RE = re.compile(
     r"^(?:(?i:by)|(?:Written|Words|Story|Text|Posted) by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
     r"(?:(?:,\s+|\s+and\s+|\s+for\s+|\s+[-|•·]\s+).{1,60})?$"

@@ -168,7 +168,7 @@ def mixed_layout(lines: Sequence[TextLine]) -> bool:
 
 def find_titles(lines: Sequence[TextLine]) -> set[int]:
     """Indices of headline lines: headline-shaped, followed by the story they name (a line with a
-    kicker's label too, when a byline follows it or the paragraph under it restates it).
+    kicker's label too, on stronger evidence: see below).
 
     The next content line (bylines and datelines may stand between) must be a real
     paragraph, and the headline must share a content word with the next paragraphs,
