@@ -143,9 +143,9 @@ def boilerplate_kind(line: str) -> str | None:
 # "BACKLASH: ...", "NO EXCUSES: ...", "U-TURN: ...", "DÉJÀ VU: ...", "£1BN BLOW: ...", "WHAT NEXT?: ..."
 # — one to five words in capitals, a colon, then the teaser text. The pattern only finds the
 # shape (words with no space, colon or ASCII lower-case letter; the first opening with a letter,
-# a digit or a currency sign, not a quote, bracket or bullet); match_kicker then asks of the
-# label's letters, in any script, that there be two and none in lower case. Digits and signs are
-# allowed in the words, but the label must hold letters.
+# a digit or a currency sign, not a quote, bracket or bullet); match_kicker then asks the label
+# for two capitals and no lower-case letter, in any script. Digits and signs are allowed in the
+# words, but the label must hold letters.
 _KICKER_RE = re.compile(r"^((?:[^\W_a-z]|[£$€¥#])[^\s:a-z]*(?: [^\s:a-z]+){0,4}):[ \t]+(\S.*)$")
 MIN_TEASER_WORDS_AFTER_KICKER = 6
 
@@ -166,8 +166,9 @@ def match_kicker(line: str) -> KickerMatch | None:
     if not m:
         return None
     label, rest = m.group(1), m.group(2)
-    letters = [c for c in label if c.isalpha()]
-    if len(letters) < 2 or any(c.islower() for c in letters):
+    # two capitals at least (a script without case, such as Chinese, has no kicker labels), and no
+    # lower-case letter in any script
+    if sum(map(str.isupper, label)) < 2 or any(map(str.islower, label)):
         return None
     if len(rest.split()) < MIN_TEASER_WORDS_AFTER_KICKER:
         return None

@@ -111,6 +111,7 @@ def test_kicker_labels_beyond_ascii_capitals(line: str, label: str) -> None:
     [
         "Photo: the minister arrives at the summit in Brussels on Monday morning",  # not capitals
         "Ça VA: a label with a lower-case letter outside ASCII is not a kicker either",
+        "新华社: 中国 第三 季度 经济 增长 放缓 至 百分之 四点六",  # a script without case, words segmented
         "• UK: 3.2% growth in the third quarter, up from 2.9% in the second quarter",  # a bullet
         "(AP): the agency said the figures would be revised again next month",  # a bracket
         "“WARNING: this product is dangerous,” the label said in large red letters.",  # quote
