@@ -41,6 +41,19 @@ def test_contexts_are_the_next_lines() -> None:
     ]
 
 
+def test_the_context_skips_bylines_datelines_and_ads_and_reads_the_first_words() -> None:
+    """A copied article often gets another byline or dateline, an advertisement under its headline,
+    or an edit late in its lede: the headline's context is still its lede."""
+    lede = "The strike at the harbour ended on Monday after a deal on pay was agreed"
+    copies = [
+        f"Harbour strike ends\nBy Jane Smith, BBC News\n{lede}.",
+        f"Harbour strike ends\nLONDON (Reuters) -\nAdvertisement\n{lede} by both sides.",
+        f"Harbour strike ends\n{lede.replace('pay', 'wages')}.",
+    ]
+    contexts = {dict(line_contexts(text))[line_key("Harbour strike ends")] for text in copies}
+    assert contexts == {line_key("The strike at the harbour ended")}
+
+
 def test_a_dump_votes_once_per_line_with_its_first_context() -> None:
     dump = Dump(uri="page.txt", record=None, text=f"{CHROME}\nFirst para.\n\n{CHROME}")
     assert list(dump_line_votes(dump)) == [
@@ -67,8 +80,12 @@ def test_find_repeated_lines_stage() -> None:
     dumps = [
         Dump(f"mem://{i}.txt", 0, f"Story number {i} about topic {i}.\n{CHROME}\nNext {i}.") for i in range(4)
     ]
-    # A headline copied with the same first paragraph onto four pages: not boilerplate.
-    dumps += [Dump(f"mem://copy{i}.txt", 0, "Harbour strike ends\nThe strike ended.") for i in range(4)]
+    # A headline copied with the same first paragraph onto four pages, under other bylines: not
+    # boilerplate.
+    dumps += [
+        Dump(f"mem://copy{i}.txt", 0, f"Harbour strike ends\nBy Reporter Number{i}\nThe strike ended.")
+        for i in range(4)
+    ]
     with offline_test_pipeline() as p:
         keys = p | beam.Create(dumps) | FindRepeatedLines(RepeatConfig(min_dumps=3, min_contexts=3))
         assert_that(keys, equal_to([line_key(CHROME)]))
