@@ -30,10 +30,11 @@ never a story's text):
    key shard (up to `bucket_shard_stories` stories) that shard found every edge of the run, so
    it connects them itself with the same union-find (`resolved_outputs`), and the rounds get
    no edge: a round's stages cost their fixed overhead on any runner, whatever they carry.
-6. `ChooseRepresentatives`: the kept story of each cluster is its best-ranked member
-   (untruncated article first, then longest, then smallest id; an earlier run's story before
-   any of today's); the decisions {id -> cluster, duplicate_of, reason, similarity} of the
-   stories that have a duplicate are a side input of a ParDo over the stories, so texts
+6. `ChooseRepresentatives`: the kept story of each cluster is its best member (untruncated
+   article first, then the text most pages carry — the largest group of exact copies — then
+   longest, then smallest id; an earlier run's story before any of today's: see kept_story);
+   the decisions {id -> cluster, duplicate_of, reason, similarity} of the stories that have a
+   duplicate are a side input of a ParDo over the stories, so texts
    never go through a GroupByKey. An exact copy's reason is "exact" (its one edge, to its
    text's best-ranked copy); any other dropped story's is its verified relation to the kept
    story, else its strongest verified one (never an exact edge to one of its own copies).
@@ -73,8 +74,8 @@ import math
 import re
 import struct
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple, TypeVar
 
@@ -1354,13 +1355,36 @@ def fuller(today: str, previous: str, threshold: float) -> bool:
     return t_tier == p_tier and t_len * threshold > p_len
 
 
+def kept_story(today: Sequence[str], leader_of: Mapping[str, str | None]) -> str:
+    """The story a component of today's stories keeps: the best tier (untruncated article, then
+    article, then teaser), then the text the most pages carry (the largest group of exact copies),
+    then the longest, then the smallest label (a total order).
+
+    Longest alone let a story that is two articles run together (a split the splitter missed on
+    one page) win over forty correct copies of one of them, and the whole cluster pointed at it.
+    `leader_of`: an exact copy's leader (None for the others); a group is counted by its leader.
+    """
+    copies = Counter(leader_of.get(m) or m for m in today)
+
+    def order(label: str) -> tuple[int, int, int, str]:
+        tier, length = label_tier_length(label)
+        return (tier, -copies[leader_of.get(label) or label], -length, label)
+
+    return min(today, key=order)
+
+
 def assign_component(
-    root: str, members: Iterable[str], previous_cluster: str | None, threshold: float
+    root: str,
+    members: Iterable[str],
+    previous_cluster: str | None,
+    threshold: float,
+    leader_of: Mapping[str, str | None] | None = None,
 ) -> list[tuple[str, Assignment]]:
     """(label, assignment) for today's members of one component (root = its smallest label).
 
-    Without earlier-run stories the root is kept and named after. With them the root is the
-    best earlier story: today's members are copies of it (dropped, in its cluster) unless
+    Without earlier-run stories the component keeps kept_story (by `leader_of`, an exact copy's
+    leader; without it, the root) and its cluster is named after the root. With them the root is
+    the best earlier story: today's members are copies of it (dropped, in its cluster) unless
     today's best member is a fuller version, which is then kept in that cluster; today's
     other fuller versions point to it, the rest (no fuller than the earlier story) to the
     earlier story.
@@ -1369,7 +1393,8 @@ def assign_component(
     if not today:
         return []
     if not label_is_previous(root):
-        kept, cid, against = root, cluster_id(label_id(root)), set()
+        kept = root if leader_of is None else kept_story(today, leader_of)
+        cid, against = cluster_id(label_id(root)), set()
     else:
         cid = previous_cluster or cluster_id(label_id(root))
         kept = today[0] if fuller(today[0], root, threshold) else None
@@ -2026,7 +2051,7 @@ class _AssignFn(beam.DoFn):
         root, members = element
         leader_of = dict(members)
         previous_cluster = _get(clusters, root) if label_is_previous(root) else None
-        assigned = assign_component(root, leader_of, previous_cluster, self._config.threshold)
+        assigned = assign_component(root, leader_of, previous_cluster, self._config.threshold, leader_of)
         for label, assignment in assigned:
             if assignment.against_previous:
                 self._previous.inc()

@@ -55,6 +55,7 @@ from transforms.deduplicate import (
     for_verification,
     fuller,
     keep_best_choices,
+    kept_story,
     label_id,
     label_is_previous,
     label_tier_length,
@@ -717,6 +718,24 @@ def test_assign_component_keeps_the_root_and_points_the_others_to_it():
         b: Assignment(a, cid, False),
         c: Assignment(a, cid, False),
     }
+
+
+def test_the_kept_story_is_the_text_most_pages_carry_among_the_best_tier():
+    merged = node_label((0, -5000, "merged"))  # two articles run together: the longest, once
+    # exact copies: their leader is the smallest label of the group
+    original, copy1, copy2 = (node_label((0, -2500, i)) for i in ("c0", "c1", "c2"))
+    edited = node_label((0, -2600, "edited"))
+    teaser, teaser_copy = node_label((2, -600, "t")), node_label((2, -600, "t2"))
+    leader_of = {merged: None, original: None, copy1: original, copy2: original, edited: None}
+    leader_of |= {teaser: None, teaser_copy: teaser}
+    assert kept_story(sorted(leader_of), leader_of) == original  # the leader of three copies
+    assigned = dict(assign_component(merged, leader_of, None, 0.8, leader_of))
+    assert assigned[original] == Assignment(None, cluster_id("merged"), False, component_size=7)
+    assert {a.representative for label, a in assigned.items() if label != original} == {original}
+    # with no exact copies, the longest; a tier always comes first, however many copies
+    singles = {merged: None, edited: None, teaser: None, teaser_copy: teaser}
+    assert kept_story(sorted(singles), singles) == merged
+    assert kept_story(sorted([teaser, teaser_copy, edited]), {teaser_copy: teaser}) == edited
 
 
 def test_todays_copies_of_an_earlier_story_are_dropped_into_its_cluster():
