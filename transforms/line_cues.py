@@ -7,6 +7,7 @@ characters, so adversarial lines cannot make them backtrack.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ CREDIT = "credit"
 
 
 MAX_CREDIT_CHARS = 200  # no rule below looks at a longer line
+MAX_CACHED_CHARS = 4 * MAX_CREDIT_CHARS  # longer lines are not kept in _short_line_kind's cache
 
 
 def boilerplate_kind(line: str) -> str | None:
@@ -120,6 +122,16 @@ def boilerplate_kind(line: str) -> str | None:
         and line.isprintable()
     ):
         return None
+    if len(line) > MAX_CACHED_CHARS:  # a long line with odd spacing: not worth holding
+        return _short_line_kind.__wrapped__(line)
+    return _short_line_kind(line)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _short_line_kind(line: str) -> str | None:
+    """boilerplate_kind past its test for long paragraphs. Cached: pages repeat their short
+    lines (bylines, chrome, headlines of copied articles), and FindRepeatedLines and the splitter
+    both ask of the same lines; a pure function, so the cache never changes a result."""
     text = " ".join(line.split())
     if not text:
         return None

@@ -206,3 +206,13 @@ def test_shape_tokens() -> None:
     assert line_cues.shape_tokens("Leeds 3-12 Hull") == line_cues.shape_tokens("leeds 0-0 hull")
     assert line_cues.shape_tokens("- £9m") == frozenset({"-", "£", "0m"})
     assert line_cues.shape_tokens("") == frozenset()
+
+
+def test_short_line_kinds_are_cached_but_long_lines_are_not_held() -> None:
+    line_cues._short_line_kind.cache_clear()
+    assert line_cues.boilerplate_kind("By Jane Smith, BBC News") == BYLINE
+    assert line_cues.boilerplate_kind("By Jane Smith, BBC News") == BYLINE  # from the cache
+    assert line_cues._short_line_kind.cache_info().hits == 1
+    odd = "word  " * 1_000  # long, with double spaces: past the fast path for paragraphs
+    assert line_cues.boilerplate_kind(odd) is None
+    assert line_cues._short_line_kind.cache_info().currsize == 1
