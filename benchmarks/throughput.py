@@ -457,7 +457,7 @@ def _half(dumps: list, half: int) -> list:
 
 def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> list:
     """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
-    from transforms import deck_split, topic_shift
+    from transforms import deck_split, line_cues, topic_shift
     from transforms import deduplicate as dd
     from transforms.deck_split import DeckSplitter
     from transforms.parse_teasers import ParseConfig, parse_draft
@@ -473,7 +473,7 @@ def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> li
         parts = dd.text_sketches(texts, config, minhasher)
         return [dd.text_row(part, config, bands, rows) for part in parts]
 
-    clear_word_caches(topic_shift, deck_split, dd)
+    clear_word_caches(topic_shift, deck_split, dd, line_cues)
     memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
     sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
     found: list[Story] = []
