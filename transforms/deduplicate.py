@@ -664,8 +664,9 @@ class ContainerChoice(NamedTuple):
 
 
 def representative_key(story: Story) -> tuple[int, int, str]:
-    """Total order for the kept copy (smallest first): untruncated article, article, teaser;
-    then longest text; then smallest id."""
+    """Rank of a story's node (smallest first): untruncated article, article, teaser; then
+    longest text; then smallest id. It orders the graph (a component's root, an exact group's
+    leader); which member a component keeps also weighs its exact copies (kept_story)."""
     if story.kind == ARTICLE:
         tier = 1 if story.truncated else 0
     else:

@@ -28,4 +28,4 @@ def is_truncated(last_paragraph: str) -> bool:
         return True
     if text.startswith(_BULLET_START):
         return False  # an item of a bulleted list ending the story: items carry no full stop
-    return len(words) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT  # line_cues.word_count(text)
+    return len(words) >= MIN_WORDS_FOR_UNPUNCTUATED_CUT  # = line_cues.word_count(text), split once
