@@ -2052,7 +2052,9 @@ class _AssignFn(beam.DoFn):
         root, members = element
         leader_of = dict(members)
         previous_cluster = _get(clusters, root) if label_is_previous(root) else None
-        assigned = assign_component(root, leader_of, previous_cluster, self._config.threshold, leader_of)
+        assigned = assign_component(
+            root, leader_of.keys(), previous_cluster, self._config.threshold, leader_of
+        )
         for label, assignment in assigned:
             if assignment.against_previous:
                 self._previous.inc()
