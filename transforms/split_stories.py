@@ -184,6 +184,8 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         line = lines[i]
         if line.role not in (ROLE_PARAGRAPH, ROLE_KICKER) or not line_cues.looks_like_title(line.text):
             continue
+        if pos and lines[content[pos - 1]].role == line_cues.DATELINE:
+            continue  # a dateline opens a body ("WASHINGTON (Reuters) -"): what follows is its text
         # Only the next few lines are looked at: no copy of the rest (linear in the line count).
         k = pos + 1
         bylined = False
@@ -394,6 +396,24 @@ def topic_boundaries(
     return [(position[units[c][0]], p) for c, p in cuts]
 
 
+def _title_at_topic_shift(lines: list[TextLine], piece: Sequence[int]) -> None:
+    """Make the first line of a story that a topic shift opened its title when it is
+    headline-shaped and a longer paragraph follows it (the headline of an article that shares no
+    word with its lede, so find_titles could not tell it from a line of the story above)."""
+    content = [j for j in piece if lines[j].role in CONTENT_ROLES]
+    if len(content) < 2:
+        return
+    first, lede = lines[content[0]], lines[content[1]]
+    if (
+        first.role == ROLE_PARAGRAPH
+        and lede.role == ROLE_PARAGRAPH
+        and line_cues.looks_like_title(first.text)
+        and line_cues.word_count(lede.text) >= MIN_PARAGRAPH_WORDS_AFTER_TITLE
+        and line_cues.word_count(lede.text) > line_cues.word_count(first.text)
+    ):
+        lines[content[0]] = TextLine(first.start, first.end, first.text, first.blank_before, ROLE_TITLE)
+
+
 def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
     return lines[j].text.startswith(_BULLET_START)
 
@@ -426,6 +446,8 @@ def split_text(
             if config.use_topic_shift
             else []
         )
+        for c, _ in cuts:
+            _title_at_topic_shift(lines, block[c:])
         edges = [0, *(c for c, _ in cuts), len(block)]
         scores = [1.0, *(p for _, p in cuts)]
         for k in range(len(edges) - 1):

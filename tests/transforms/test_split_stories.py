@@ -418,3 +418,49 @@ def test_find_titles_after_a_list_looks_at_a_bounded_number_of_items() -> None:
         "\n".join([NK, *[f"Team {i} v Team {i + 1}" for i in range(5000)], BRIDGE_TITLE, BRIDGE_LEDE])
     )
     assert find_titles(lines) == {5001}
+
+
+# Two BBC articles back to back (bench dev page 15, shortened): the second headline shares no
+# word with its lede, so only the topic shift finds the boundary.
+DEBT = (
+    "Indonesia 'declines debt freeze'\n\n"
+    "Indonesia no longer needs the debt freeze offered by the Paris Club group of creditors, "
+    "Economics Minister Aburizal Bakrie has reportedly said.\n\n"
+    "Indonesia, which originally accepted the debt moratorium offer, owes the Paris Club about $48bn "
+    "(£25.5bn). Mr Bakrie told the Bisnis Indonesia newspaper that a $1.7bn donors' aid package meant "
+    "that the debt moratorium was unnecessary. This aid comes on top of a previously-pledged $3.4bn "
+    "package. Most of this 'normal aid' would be used to finance the country's budget deficit.\n\n"
+    "The 19 member countries of the Paris Club are owed about $5bn this year in debt repayments by "
+    "nations affected by the Indian Ocean tsunami. Indonesia, Sri Lanka and the Seychelles accepted "
+    "the Paris Club offer, which was criticised by some aid groups as being too little.\n\n"
+)
+CODE = (
+    "Be careful how you code\n\n"
+    "A new European directive could put software writers at risk of legal action, warns former "
+    "programmer and technology analyst Bill Thompson.\n\n"
+    "If it gets its way, the Dutch government will conclude its presidency of the European Union by "
+    "pushing through a controversial measure that has been rejected by the European Parliament. "
+    "Sadly for those who will be directly affected, the controversy concerns the patenting of "
+    "computer programs, a topic that may excite the bloggers, campaigning groups and technical press.\n"
+)
+
+
+def test_a_headline_where_the_topic_shifts_is_the_title_of_the_story_it_opens() -> None:
+    result = split_text(DEBT + CODE)
+    assert result.cues == (CUE_TITLE, CUE_TOPIC)
+    opening = result.lines[result.stories[1][0]]
+    assert (opening.text, opening.role) == ("Be careful how you code", ROLE_TITLE)
+
+
+def test_the_line_under_a_dateline_is_body_text_not_a_headline() -> None:
+    """(bench dev page 397) "Result: ..." is shaped like a headline and restated by the next
+    paragraph, but the dateline above it opens the body of the story headed "Nadal puts ..."."""
+    text = (
+        "Nadal puts Spain 2-0 up\nWASHINGTON, July 23 (Reuters) -\n"
+        "Result: Nadal 6-7 (6/8) 6-2 7-6 (8/6) 6-2 Roddick\n"
+        "Spain's Rafael Nadal beats Andy Roddick of the USA in the second singles match rubber of the "
+        "2004 Davis Cup final in Seville.\n"
+    )
+    result = split_text(text)
+    assert [ln.role for ln in result.lines] == [ROLE_TITLE, "dateline", "paragraph", "paragraph"]
+    assert result.stories == ((0, 1, 2, 3),)
