@@ -108,8 +108,8 @@ class StorysiftOptions(PipelineOptions):
             type=int,
             default=RepeatConfig.min_dumps,
             help=(
-                "A short line seen in this many dumps, before as many different lines, is "
-                "boilerplate (0: off)."
+                "A short line seen in this many dumps, after and before as many different "
+                "lines, is boilerplate (0: off)."
             ),
         )
         parser.add_argument(
