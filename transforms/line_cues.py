@@ -212,6 +212,11 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+# Function words that also end phrasal verbs, so a headline may stop on them ("Blair to face
+# trust issue head on", "Markets hold on", "Rebels step in").
+_PARTICLES = frozenset("on in by about through".split())
+
+
 def dangling_function_word(text: str) -> bool:
     """Whether the text stops on a word that cannot end a sentence or a headline ("the", "of")."""
     return ends_on_function_word(text.split())
@@ -226,12 +231,13 @@ MAX_TITLE_WORDS = 20
 MAX_TITLE_CHARS = 160
 
 
-def looks_like_title(line: str) -> bool:
+def looks_like_title(line: str, particle_ok: bool = False) -> bool:
     """Headline shape: short, starts with a capital, digit, currency sign or quote ("£5bn deal
     agreed"), no final full stop or comma.
 
     Headlines may end in '?' or '!' or a closing quote; they never end in '.', ',', ';', ':'
-    or a dangling function word.
+    or a dangling function word, unless `particle_ok` and that word may close a phrasal verb
+    ("... head on": the caller has other evidence, a cut-off lede stops on "on" too).
     """
     text = line.strip()
     if len(text) > MAX_TITLE_CHARS:  # before splitting: most lines are long paragraphs
@@ -248,7 +254,7 @@ def looks_like_title(line: str) -> bool:
     if not core or core[-1] in ".,;:-–—" or core.endswith("…"):
         return False
     if dangling_function_word(text):
-        return False
+        return particle_ok and words[-1].strip(_CLOSERS).lower() in _PARTICLES
     return True
 
 

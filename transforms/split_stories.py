@@ -182,8 +182,13 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
     content = [i for i, ln in enumerate(lines) if ln.role not in _PLAIN_BOILERPLATE]
     for pos, i in enumerate(content):
         line = lines[i]
-        if line.role not in (ROLE_PARAGRAPH, ROLE_KICKER) or not line_cues.looks_like_title(line.text):
+        if line.role not in (ROLE_PARAGRAPH, ROLE_KICKER) or not line_cues.looks_like_title(
+            line.text, particle_ok=True
+        ):
             continue
+        # A headline ending on "on", "in" ... ("Blair to face trust issue head on") needs a byline
+        # or dateline under it and a word in common with its story: a cut-off lede may stop so.
+        on_particle = not line_cues.looks_like_title(line.text)
         if pos and lines[content[pos - 1]].role == line_cues.DATELINE:
             continue  # a dateline opens a body ("WASHINGTON (Reuters) -"): what follows is its text
         # Only the next few lines are looked at: no copy of the rest (linear in the line count).
@@ -198,6 +203,10 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if line_cues.word_count(following[0].text) < MIN_PARAGRAPH_WORDS_AFTER_TITLE:
             continue
         if line_cues.word_count(following[0].text) <= line_cues.word_count(line.text):
+            continue
+        if on_particle:
+            if bylined and _shares_a_term(line, following):
+                titles.add(i)
             continue
         if line.role == ROLE_KICKER:
             # "BREAKING: Wembley firm won't make a profit" over its article is a headline with a

@@ -464,3 +464,13 @@ def test_the_line_under_a_dateline_is_body_text_not_a_headline() -> None:
     result = split_text(text)
     assert [ln.role for ln in result.lines] == [ROLE_TITLE, "dateline", "paragraph", "paragraph"]
     assert result.stories == ((0, 1, 2, 3),)
+
+
+def test_a_bylined_headline_may_end_on_a_particle_a_cut_off_lede_may_not_pass_for_one() -> None:
+    blair = "Tony Blair says he will face the issue of trust and his own integrity head on in the campaign."
+    headline = split_text(f"Blair to face trust issue head on\nBy Paul Walker\n{blair}\n")
+    assert [ln.role for ln in headline.lines] == [ROLE_TITLE, "byline", "paragraph"]
+    # a lede cut off on "on", then the byline of another story: it shares no word with that story
+    cut = "Ministers were told to press on"
+    other = split_text(f"{NK}\n{cut}\nBy Paul Walker\n{blair}\n")
+    assert [ln.role for ln in other.lines] == ["paragraph", "paragraph", "byline", "paragraph"]
