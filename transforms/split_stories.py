@@ -154,9 +154,18 @@ def run_in_heading(text: str) -> str | None:
     return tail
 
 
+# Marks no sentence opens with: a line starting with one carries on the line above (scraped
+# text loses a linked name: "Hrbaty will now play 2002 champion\n, who outlasted ...").
+# (A full stop only before a space or another stop: ".NET 2.0 is out" may open a story.)
+_CONTINUING_RE = re.compile(r"[,;:)\]}!?%…]|\.[\s.]")
+
+
 def continues_sentence(text: str) -> bool:
-    """A line that starts in lower case carries on the sentence above: no story starts so."""
-    first = text.lstrip("\"'“‘([")[:1]
+    """A line that starts in lower case, with a closing apostrophe ("’s route to ...") or with a
+    mark no sentence opens with carries on the sentence above: no story starts so."""
+    if _CONTINUING_RE.match(text):
+        return True
+    first = text.lstrip("\"'“‘([’")[:1]
     return first.islower()
 
 

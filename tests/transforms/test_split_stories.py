@@ -15,6 +15,7 @@ from transforms.split_stories import (
     ROLE_TITLE,
     SplitConfig,
     SplitStories,
+    continues_sentence,
     drafts_from_split,
     find_titles,
     is_truncated_prose,
@@ -225,6 +226,23 @@ def test_a_lower_case_line_continues_the_sentence_above() -> None:
         [NK, cut, "edged out Russia's runner to win the women's 60m hurdles in a new record time."]
     )
     assert len(split_text(text).stories) == 1
+
+
+def test_a_line_opening_on_a_mark_no_sentence_opens_with_continues_the_line_above() -> None:
+    """Scraped text loses a linked name and breaks the line there (bench dev batch-00)."""
+    cut = "Slovakia's Dominik Hrbaty beat Thomas Johansson in five sets. Hrbaty will now play 2002 champion"
+    for rest in (
+        ", who outlasted American Kevin Kim 3-6 6-2 6-7 6-2 6-2.",
+        "’s conqueror in the fourth round.",
+    ):
+        assert len(split_text("\n".join([NK, cut, rest])).stories) == 1
+    assert [
+        continues_sentence(t) for t in (": C Paterson; S Webster", ". The Welsh runner", ".NET 2.0 ships")
+    ] == [
+        True,
+        True,
+        False,
+    ]
 
 
 # A long paragraph that introduces a list, the list, and the rest of the same article.
