@@ -50,6 +50,7 @@ SUMMARY_ROWS = [
     ("exact duplicates", counters.EXACT_DUPLICATES),
     ("near duplicates", counters.NEAR_DUPLICATES),
     ("contained (teasers, trims)", counters.CONTAINED_DUPLICATES),
+    ("teaser decks re-cut at their article", counters.RESEAMED_TEASERS),
     ("written to clean/", counters.WRITTEN_CLEAN),
     ("written to duplicates/", counters.WRITTEN_DUPLICATES),
     ("written to rejected/", counters.WRITTEN_REJECTED),

@@ -62,6 +62,8 @@ PREVIOUS_DUPLICATES = "dedup.previous_duplicates"  # today's stories dropped as 
 SIGNATURES_WRITTEN = "dedup.signatures_written"
 KEPT = "dedup.kept"
 DROPPED = "dedup.dropped"
+# teasers whose deck/lede seam was re-cut where the article they were dropped for begins
+RESEAMED_TEASERS = "dedup.reseamed_teasers"
 
 # WriteCorpus
 WRITTEN_CLEAN = "write.clean"

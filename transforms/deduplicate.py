@@ -274,6 +274,32 @@ def text_shingle_hashes(text: str, n: int) -> list[int]:
     return [shingle_hash(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
+def opening_words(text: str, n: int) -> str | None:
+    """A text's first n `\\w+` words, lowercased and joined by spaces (its first shingle); None
+    for a text of fewer words."""
+    words = [m.group().lower() for m in itertools.islice(_WORD.finditer(text), n)]
+    return " ".join(words) if len(words) == n else None
+
+
+def opening_offset(text: str, opening: str, max_words: int) -> int | None:
+    """Where in `text` the words of `opening` (see opening_words) begin: the offset of the
+    whitespace-separated word they start on, among its first max_words + 1 words; else None."""
+    wanted = opening.split()
+    n = len(wanted)
+    found = list(itertools.islice(_WORD.finditer(text), 3 * (max_words + n)))
+    words = [m.group().lower() for m in found]
+    for i in range(len(found) - n + 1):
+        if words[i] != wanted[0] or words[i : i + n] != wanted:
+            continue
+        token = start = found[i].start()
+        while start and not text[start - 1].isspace():
+            start -= 1
+        # the run must open its word ("re-use" does not start at "use"), early in the text
+        if not _WORD.search(text, start, token) and len(text[:start].split()) <= max_words:
+            return start
+    return None
+
+
 def _word_char_table() -> np.ndarray:
     """Which code points of the Basic Multilingual Plane `\\w` matches (asked of `re` itself)."""
     table = np.zeros(0x10000, dtype=bool)
@@ -1462,6 +1488,14 @@ def apply_decision(story: Story, decision: Decision) -> Story:
     )
 
 
+def article_opening(story: Story, n: int) -> Iterable[tuple[str, str]]:
+    """(id, opening_words) of an article (what a teaser dropped for it is re-cut by)."""
+    if story.kind == ARTICLE:
+        opening = opening_words(story.text, n)
+        if opening is not None:
+            yield story.id, opening
+
+
 def singleton_decision(story_id: str) -> Decision:
     return Decision(story_id, cluster_id(story_id))
 
@@ -1636,6 +1670,8 @@ import apache_beam as beam  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 
 from transforms import counters  # noqa: E402
+from transforms.deck_split import MAX_DECK_WORDS  # noqa: E402
+from transforms.parse_teasers import resplit_teaser  # noqa: E402
 
 EXACT_ROWS = "exact"
 
@@ -2099,8 +2135,9 @@ class _ApplyFn(beam.DoFn):
             CONTAINED: counters.counter(counters.CONTAINED_DUPLICATES),
         }
         self._sizes = counters.distribution(counters.CLUSTER_SIZE)
+        self._reseamed = counters.counter(counters.RESEAMED_TEASERS)
 
-    def process(self, story: Story, decisions):
+    def process(self, story: Story, decisions, openings):
         found = _get(decisions, story_label(story))
         if found is not None:
             *fields_, size = found
@@ -2116,7 +2153,20 @@ class _ApplyFn(beam.DoFn):
         else:
             self._dropped.inc()
             self._by_reason[decision.reason].inc()
+            story = self._reseamed_teaser(story, decision.duplicate_of, openings)
         yield apply_decision(story, decision)
+
+    def _reseamed_teaser(self, story: Story, kept_id: str, openings) -> Story:
+        """A kicker teaser dropped for an article: its deck re-cut where the article begins."""
+        if story.kicker is None:
+            return story
+        opening = _get(openings, kept_id)
+        if opening is None:
+            return story
+        resplit = resplit_teaser(story, lambda rest: opening_offset(rest, opening, MAX_DECK_WORDS))
+        if resplit is not story:
+            self._reseamed.inc()
+        return resplit
 
 
 class _SignatureLinesFn(beam.DoFn):
@@ -2453,8 +2503,10 @@ class Deduplicate(beam.PTransform):
             verified,
             previous_clusters,
         ) | "ChooseRepresentatives" >> ChooseRepresentatives(config)
+        # The openings of today's articles: a teaser dropped for one has its deck re-cut there.
+        openings = stories | "ArticleOpenings" >> beam.FlatMap(article_opening, config.shingle_size)
         applied = stories | "ApplyDecisions" >> beam.ParDo(
-            _ApplyFn(config), _keyed(decisions, config)
+            _ApplyFn(config), _keyed(decisions, config), _keyed(openings, config)
         ).with_outputs(_ApplyFn.SIGNATURES, main="stories")
         if config.signatures_dir is not None:
             carried = previous | "CarryForward" >> beam.Map(

@@ -9,10 +9,10 @@ rather than cutting a sentence in half.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transforms import line_cues
-from transforms.deck_split import DeckSplitter, split_deck
+from transforms.deck_split import MIN_DECK_WORDS, DeckSplitter, split_deck
 from transforms.records import ARTICLE, TEASER, Rejected, Story, StoryDraft, rejected_from_failure, story_id
 from transforms.split_stories import ROLE_KICKER, ROLE_TITLE
 from transforms.truncation import is_truncated
@@ -97,6 +97,28 @@ def parse_draft(
         truncated=fields.truncated,
         metadata_json=draft.metadata_json,
     )
+
+
+def resplit_teaser(story: Story, lede_start: Callable[[str], int | None]) -> Story:
+    """A kicker teaser with its deck and lede re-cut where `lede_start` says the lede begins in
+    the text after the kicker (an offset at a word start; 0: no deck), else the story itself.
+
+    Dedup calls it with the opening of the article a teaser was dropped for: the surest evidence
+    of the seam there is, when the article is in the corpus. A deck shorter than MIN_DECK_WORDS
+    words is not taken. Only the fields change: the span, kind and truncation stay.
+    """
+    if story.kind != TEASER or story.kicker is None:
+        return story
+    # The first paragraph of a kicker teaser is its lede (from the kicker line, never empty).
+    lede, sep, others = story.text.partition("\n\n")
+    rest = f"{story.deck} {lede}" if story.deck else lede
+    start = lede_start(rest)
+    if start is None:
+        return story
+    deck = rest[:start].rstrip() or None
+    if deck == story.deck or (deck is not None and line_cues.word_count(deck) < MIN_DECK_WORDS):
+        return story
+    return replace(story, deck=deck, text=rest[start:] + sep + others)
 
 
 # ---------------------------------------------------------------- Beam stage

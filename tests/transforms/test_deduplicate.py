@@ -67,6 +67,8 @@ from transforms.deduplicate import (
     node_label,
     normalise_for_hash,
     num_shards,
+    opening_offset,
+    opening_words,
     pack_sketch,
     representative_key,
     rounds_components,
@@ -921,6 +923,51 @@ def test_deduplicate_pipeline_clusters_copies_and_keeps_unrelated_apart():
     assert max(d.committed.max for d in sizes) == 5
 
 
+def test_opening_words_and_where_they_open_a_text():
+    assert opening_words("“Brad Pitt, Robert De Niro and Hugh Grant have", 5) == "brad pitt robert de niro"
+    assert opening_words("Too short", 5) is None
+    text = "Top stars join US tsunami TV show “Brad Pitt, Robert De Niro and Hugh Grant have been added"
+    assert text[opening_offset(text, "brad pitt robert de niro", 40) :].startswith("“Brad Pitt")
+    assert opening_offset("Brad Pitt, Robert De Niro and others", "brad pitt robert de niro", 40) == 0
+    assert opening_offset("A re-use of the old line here", "use of the old line", 40) is None  # inside a word
+    assert opening_offset("one two three four", "three four", 1) is None  # past max_words
+
+
+def _kicker_teaser(uri: str, deck: str | None, lede: str) -> Story:
+    text = f"BACKLASH: {deck} {lede}" if deck else f"BACKLASH: {lede}"
+    return replace(
+        make_story(uri, lede, kind=TEASER, truncated=True),
+        id=story_id(uri, 0, 0, len(text)),
+        end=len(text),
+        kicker="BACKLASH",
+        deck=deck,
+    )
+
+
+def test_a_teaser_dropped_for_its_article_is_re_cut_where_the_article_begins():
+    """The deck model cut "Crossrail to get | go-ahead this month The long-delayed ...": the
+    teaser is contained in the article, whose first words mark where its lede starts."""
+    lede = first_words(RAIL, 60)
+    early = _kicker_teaser("dumps/page-9.txt", "Crossrail to get", f"go-ahead this month {lede}")
+    undecided = _kicker_teaser("dumps/page-10.txt", None, f"Crossrail to get go-ahead this month {lede}")
+    p = offline_test_pipeline()
+    out = (p | beam.Create([ARTICLE_A, early, undecided, FOOTBALL_B]) | Deduplicate(CONFIG)).stories
+    assert_that(
+        out | beam.Map(lambda s: (s.id, s.deck, s.text[:20], s.duplicate_of)),
+        equal_to(
+            [
+                (ARTICLE_A.id, None, ARTICLE_A.text[:20], None),
+                (early.id, "Crossrail to get go-ahead this month", lede[:20], ARTICLE_A.id),
+                (undecided.id, "Crossrail to get go-ahead this month", lede[:20], ARTICLE_A.id),
+                (FOOTBALL_B.id, None, FOOTBALL_B.text[:20], None),
+            ]
+        ),
+    )
+    result = p.run()
+    result.wait_until_finish()
+    assert _totals(result)[counters.RESEAMED_TEASERS] == 2
+
+
 def test_story_texts_reach_no_shuffle():
     """Only two ParDos read the stories (sketching, applying the decisions): every GroupByKey in
     Deduplicate sees sketches, labels, keys and edges, never a story's text."""
@@ -935,5 +982,9 @@ def test_story_texts_reach_no_shuffle():
                 readers.append((node.full_label, type(node.transform).__name__))
 
     p.visit(Visitor())
-    assert [kind for _, kind in readers] == ["ParDo", "ParDo"]
-    assert sorted(label.split("/")[1] for label, _ in readers) == ["ApplyDecisions", "ComputeSignatures"]
+    assert [kind for _, kind in readers] == ["ParDo", "ParDo", "ParDo"]
+    assert sorted(label.split("/")[1] for label, _ in readers) == [
+        "ApplyDecisions",
+        "ArticleOpenings",  # (id, first words) of each article: a side input of ApplyDecisions
+        "ComputeSignatures",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
@@ -11,8 +13,8 @@ from hypothesis import strategies as st
 from tests.conftest import offline_test_pipeline
 from transforms import line_cues, parse_teasers
 from transforms.deck_split import DeckSplitter, split_deck
-from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft, parse_fields
-from transforms.records import Dump, Line, Rejected, Story, StoryDraft
+from transforms.parse_teasers import ParseConfig, ParseTeasers, parse_draft, parse_fields, resplit_teaser
+from transforms.records import TEASER, Dump, Line, Rejected, Story, StoryDraft
 from transforms.split_stories import drafts_from_split, split_text
 from transforms.truncation import MIN_WORDS_FOR_UNPUNCTUATED_CUT, is_truncated
 
@@ -209,3 +211,23 @@ def test_parse_teasers_stage_counts_and_rejects() -> None:
             label="stories",
         )
         assert_that(rejected | beam.Map(lambda r: r.reason), equal_to(["too-short"]), label="rejected")
+
+
+def test_resplit_teaser_moves_the_seam_to_where_it_is_told_the_lede_starts() -> None:
+    lede = "Australia’s National Party has split from its coalition partner of more than 60 years"
+    story = Story(
+        id="t", uri="u", record=0, start=0, end=10, text=f"after the loss {lede}\n\nA second line.",
+        kind=TEASER, title=None, kicker="BACKLASH", deck="The party quit the coalition", truncated=True,
+    )  # fmt: skip
+    at_lede = resplit_teaser(story, lambda rest: rest.index("Australia"))
+    assert at_lede.deck == "The party quit the coalition after the loss"
+    assert at_lede.text == f"{lede}\n\nA second line."
+    assert (at_lede.kind, at_lede.kicker, at_lede.truncated, at_lede.end) == (TEASER, "BACKLASH", True, 10)
+    # no deck when the lede starts right after the kicker
+    assert resplit_teaser(story, lambda rest: 0).deck is None
+    assert resplit_teaser(story, lambda rest: 0).text.startswith("The party quit")
+    # told nothing, or a one-word deck, or no kicker: unchanged
+    assert resplit_teaser(story, lambda rest: None) is story
+    assert resplit_teaser(story, lambda rest: rest.index("party")) is story
+    plain = replace(story, kicker=None, deck=None)
+    assert resplit_teaser(plain, lambda rest: 3) is plain
