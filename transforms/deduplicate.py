@@ -284,19 +284,25 @@ def opening_words(text: str, n: int) -> str | None:
 def opening_offset(text: str, opening: str, max_words: int) -> int | None:
     """Where in `text` the words of `opening` (see opening_words) begin: the offset of the
     whitespace-separated word they start on, among its first max_words + 1 words; else None."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a few characters lengthen when lowercased: offsets would move
+        return None
     wanted = opening.split()
-    n = len(wanted)
-    found = list(itertools.islice(_WORD.finditer(text), 3 * (max_words + n)))
-    words = [m.group().lower() for m in found]
-    for i in range(len(found) - n + 1):
-        if words[i] != wanted[0] or words[i : i + n] != wanted:
-            continue
-        token = start = found[i].start()
-        while start and not text[start - 1].isspace():
-            start -= 1
-        # the run must open its word ("re-use" does not start at "use"), early in the text
-        if not _WORD.search(text, start, token) and len(text[:start].split()) <= max_words:
-            return start
+    first = wanted[0]
+    at = lower.find(first)
+    while at != -1:
+        after = at + len(first)
+        whole = not (at and _WORD.match(lower, at - 1)) and not _WORD.match(lower, after)
+        if whole and [m.group() for m in itertools.islice(_WORD.finditer(lower, at), len(wanted))] == wanted:
+            start = at
+            while start and not text[start - 1].isspace():
+                start -= 1
+            if len(text[:start].split()) > max_words:
+                return None
+            # the run must open its word ("re-use" does not start at "use")
+            if not _WORD.search(text, start, at):
+                return start
+        at = lower.find(first, at + 1)
     return None
 
 
