@@ -70,12 +70,16 @@ def line_contexts(text: str) -> Iterator[tuple[str, LineContext]]:
     """(key of a candidate line, its LineContext) for each candidate line of a dump."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     earlier: tuple[str, ...] = ()  # first words of the two nearest earlier paragraph lines
+    preceding = None  # their key, computed when a candidate line asks for it
     for i, line in enumerate(lines):
         if is_candidate(line):
-            preceding = line_key("\n".join(earlier)) if earlier else None
+            if preceding is None and earlier:
+                preceding = line_key("\n".join(earlier))
             yield line_key(line), LineContext(context_key(lines, i + 1), preceding)
         elif line_cues.boilerplate_kind(line) is None:
-            earlier = (" ".join(line.split()[:CONTEXT_WORDS]), *earlier[:1])
+            # maxsplit: a paragraph is long, only its first words are read
+            earlier = (" ".join(line.split(maxsplit=CONTEXT_WORDS)[:CONTEXT_WORDS]), *earlier[:1])
+            preceding = None
 
 
 def context_key(lines: list[str], start: int) -> str:
@@ -137,13 +141,21 @@ class CappedDistinctFn(beam.CombineFn):
         return (frozenset(), frozenset(), frozenset())
 
     def _add(self, acc, more):
-        return tuple(
-            have if len(have) >= self._cap else frozenset(sorted(have | new)[: self._cap])
-            for have, new in zip(acc, more, strict=True)
-        )
+        cap = self._cap
+        out = []
+        for have, new in zip(acc, more, strict=True):
+            if len(have) < cap and not new <= have:
+                both = have | new
+                have = both if len(both) <= cap else frozenset(sorted(both)[:cap])
+            out.append(have)
+        return tuple(out)
 
     def add_input(self, acc, element):
-        return self._add(acc, [{value} for value in element])
+        cap = self._cap
+        return tuple(
+            have if len(have) >= cap or value in have else have | {value}
+            for have, value in zip(acc, element, strict=True)
+        )
 
     def merge_accumulators(self, accumulators):
         out = self.create_accumulator()
