@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 from transforms import line_cues, repeated_lines
 from transforms.records import Dump, Line, Rejected, StoryDraft, rejected_from_failure
-from transforms.topic_shift import DEFAULT_PENALTY, FeatureMemo, content_terms, scored_boundaries
+from transforms.topic_shift import (
+    DEFAULT_PENALTY,
+    FeatureMemo,
+    content_terms,
+    continues_article,
+    scored_boundaries,
+)
 
 ROLE_PARAGRAPH = "paragraph"
 ROLE_TITLE = "title"
@@ -158,6 +164,13 @@ def run_in_heading(text: str) -> str | None:
 # text loses a linked name: "Hrbaty will now play 2002 champion\n, who outlasted ...").
 # (A full stop only before a space or another stop: ".NET 2.0 is out" may open a story.)
 _CONTINUING_RE = re.compile(r"[,;:)\]}!?%…]|\.[\s.]")
+
+
+def stops_visibly(text: str) -> bool:
+    """Whether an unfinished paragraph shows that it was cut: it stops on a function word or an
+    ellipsis, not on a word a sentence may end with."""
+    core = text.rstrip()
+    return core.endswith(("…", "...")) or line_cues.dangling_function_word(core)
 
 
 def continues_sentence(text: str) -> bool:
@@ -302,8 +315,18 @@ def restates(lede: str, headline: str) -> bool:
     return bool(head) and 2 * len(head & set(content_terms(lede))) >= len(head)
 
 
-def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[list[list[int]], list[str]]:
-    """Group lines into blocks at the explicit cues; returns blocks and the cue opening each."""
+def explicit_boundaries(
+    lines: Sequence[TextLine], titles: set[int], leaning: set[int] | None = None
+) -> tuple[list[list[int]], list[str]]:
+    """Group lines into blocks at the explicit cues; returns blocks and the cue opening each.
+
+    With `leaning` (a set to fill), a line after a paragraph that stops mid-sentence on a content
+    word ("... figures have shown") opens no block: its index goes there, and the block is cut
+    there unless the topic model reads it as the same article's (cut_at_leaning). Scraped
+    articles drop full stops (and lose a linked word at a paragraph's end) about as often as a
+    page cuts a lede on such a word; a lede cut on "the", "of", "at" or an ellipsis still ends
+    its story at once.
+    """
     mixed = mixed_layout(lines)
     blocks: list[list[int]] = []
     cues: list[str] = []
@@ -370,7 +393,11 @@ def explicit_boundaries(lines: Sequence[TextLine], titles: set[int]) -> tuple[li
             and is_truncated_prose(last.text)
             and not continues_sentence(line.text)
         ):
-            open_block(i, CUE_TRUNCATION)
+            if leaning is None or stops_visibly(last.text):
+                open_block(i, CUE_TRUNCATION)
+            else:
+                leaning.add(i)
+                current.append(i)
         elif mixed and line.blank_before:
             open_block(i, CUE_BLANK)
         else:
@@ -390,16 +417,7 @@ def topic_boundaries(
     Never right after a title, never inside a bulleted list, and in a page that uses blank
     lines between blocks only, never where no blank line stands.
     """
-    content = [j for j in block if lines[j].role in CONTENT_ROLES]
-    if len(content) < 2:
-        return []
-    # A title joins its first paragraph: boundaries can only fall before paragraphs.
-    units: list[list[int]] = []
-    for j in content:
-        if units and lines[units[-1][-1]].role == ROLE_TITLE:
-            units[-1].append(j)
-        else:
-            units.append([j])
+    units = _topic_units(lines, block)
     if len(units) < 2 or len(units) > MAX_TOPIC_UNITS:
         return []
     texts = [" ".join(lines[j].text for j in unit) for unit in units]
@@ -412,6 +430,43 @@ def topic_boundaries(
     cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty, memo=memo)
     position = {j: k for k, j in enumerate(block)}
     return [(position[units[c][0]], p) for c, p in cuts]
+
+
+def _topic_units(lines: Sequence[TextLine], block: Sequence[int]) -> list[list[int]]:
+    """The block's content lines as the topic model reads them: a title joins its first
+    paragraph (boundaries can only fall before paragraphs)."""
+    units: list[list[int]] = []
+    for j in block:
+        if lines[j].role not in CONTENT_ROLES:
+            continue
+        if units and lines[units[-1][-1]].role == ROLE_TITLE:
+            units[-1].append(j)
+        else:
+            units.append([j])
+    return units
+
+
+def cut_at_leaning(
+    lines: Sequence[TextLine], block: list[int], leaning: set[int], memo: FeatureMemo | None = None
+) -> list[list[int]]:
+    """The block cut before each line in `leaning` (after a paragraph that stops on a content
+    word, see explicit_boundaries) unless the topic model reads that line as the same article's
+    (see topic_shift.continues_article)."""
+    units = _topic_units(lines, block)
+    gaps = [k for k, unit in enumerate(units) if k and unit[0] in leaning]
+    if not gaps:
+        return [block]
+    if len(units) <= MAX_TOPIC_UNITS:
+        texts = [" ".join(lines[j].text for j in unit) for unit in units]
+        same = continues_article(texts, gaps, memo)
+        gaps = [k for k, joined in zip(gaps, same, strict=True) if not joined]
+    starts = {units[k][0] for k in gaps}
+    pieces: list[list[int]] = [[]]
+    for j in block:
+        if j in starts:
+            pieces.append([])
+        pieces[-1].append(j)
+    return pieces
 
 
 def _title_at_topic_shift(lines: list[TextLine], piece: Sequence[int]) -> None:
@@ -453,7 +508,15 @@ def split_text(
         TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
         for i, ln in enumerate(lines)
     ]
-    blocks, cues = explicit_boundaries(lines, titles)
+    leaning: set[int] = set()
+    blocks, cues = explicit_boundaries(lines, titles, leaning if config.use_topic_shift else None)
+    if leaning:
+        cut_blocks, cut_cues = [], []
+        for block, cue in zip(blocks, cues, strict=True):
+            for k, piece in enumerate(cut_at_leaning(lines, block, leaning, memo)):
+                cut_blocks.append(piece)
+                cut_cues.append(cue if k == 0 else CUE_TRUNCATION)
+        blocks, cues = cut_blocks, cut_cues
     mixed = mixed_layout(lines)
     stories: list[tuple[int, ...]] = []
     story_cues: list[str] = []

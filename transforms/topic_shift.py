@@ -163,6 +163,7 @@ _NAMES = FEATURES.index("name_novelty")
 _TERMS = FEATURES.index("term_novelty")
 _ONE = FEATURES.index("one_sentence")
 _PREV_ONE = FEATURES.index("prev_one_sentence")
+_PREV_ENDS = FEATURES.index("prev_ends_sentence")
 _BOUNDED = (_GAIN, _NAMES, _TERMS, _ONE, _PREV_ONE)  # features _Run.rows may bound before computing
 
 
@@ -601,6 +602,34 @@ def shipped_gap_model() -> GapModel:
 def gap_probabilities(texts: Sequence[str], model: GapModel) -> list[float]:
     """P(boundary) before each paragraph 1..n-1."""
     return [model.probability(row) for row in gap_features(texts)]
+
+
+# The share of boundaries among the gaps the model was fitted on (tools/train_topic_shift.py's
+# runs of 1-4 bbc-dev articles: 0.1097): its probabilities are calibrated to that prior.
+TRAINING_BOUNDARY_SHARE = 0.11
+
+
+def continues_article(
+    texts: Sequence[str], gaps: Sequence[int], memo: FeatureMemo | None = None, model: GapModel | None = None
+) -> list[bool]:
+    """For each gap in `gaps` (before paragraph i of the run `texts`, 1 <= i < n): whether the
+    model reads paragraph i as the same article's when a boundary there is as likely as not
+    before reading (its probability below the prior it was fitted on). No length prior: the
+    caller has other evidence of a boundary there (the paragraph above stops mid-sentence)."""
+    model = shipped_gap_model() if model is None else model
+    memo = FeatureMemo() if memo is None else memo
+    wanted = [False] * len(texts)
+    for i in gaps:
+        wanted[i] = True
+    rows = _Run([memo.paragraph(t) for t in texts]).rows(0, len(texts), wanted)
+    out = []
+    for i in gaps:
+        row = list(rows[i - 1])  # type: ignore[arg-type]
+        # The paragraph above is unfinished: that is the evidence the caller already counted, and
+        # the model never saw it (it was fitted on whole articles), so it reads as finished here.
+        row[_PREV_ENDS] = 1.0
+        out.append(model.probability(row) < TRAINING_BOUNDARY_SHARE)
+    return out
 
 
 def _piece_probabilities(

@@ -24,8 +24,10 @@ from transforms.split_stories import (
     restates,
     run_in_heading,
     split_text,
+    stops_visibly,
     text_lines,
 )
+from transforms.topic_shift import continues_article
 
 NK = (
     "A top North Korean nuclear envoy is set to visit the US next month for rare bilateral talks, "
@@ -492,3 +494,50 @@ def test_a_bylined_headline_may_end_on_a_particle_a_cut_off_lede_may_not_pass_fo
     cut = "Ministers were told to press on"
     other = split_text(f"{NK}\n{cut}\nBy Paul Walker\n{blair}\n")
     assert [ln.role for ln in other.lines] == ["paragraph", "paragraph", "byline", "paragraph"]
+
+
+# A BBC article whose lede lost its full stop (the 12,000-page bench crawl, shortened).
+TRADE = (
+    "US trade gap ballooned in October\n"
+    "The US trade deficit widened by more than expected in October, hitting record levels after "
+    "higher oil prices raised import costs, figures have shown\n"
+    "The trade shortfall was $55.5bn (£29bn), up 9% from September, the Commerce Department said. "
+    "That pushed the 10 month deficit to $500.5bn. Imports rose by 3.4%, while exports increased by "
+    "only 0.6%. A weaker dollar also increased the cost of imports, though this should help drive "
+    "export demand in coming months.\n"
+    "Despite this optimism, significant concerns remain as to how the US will fund its trade and "
+    "budget deficits should they continue to widen. The US imported almost $20bn worth of goods from "
+    "China during October, exporting a little under $3bn.\n"
+)
+
+
+RUGBY = (
+    "Bath prop Duncan Bell has been added to the thirty-man England squad to face Ireland in the Six "
+    "Nations after injuries to two senior forwards left the coaches short of cover in the front row.\n"
+    "Phil Vickery is sidelined for at least six weeks with a broken arm and Julian White is out with a "
+    "neck injury, so Bell could make his debut in Dublin on Sunday afternoon.\n"
+)
+
+
+def test_stops_visibly() -> None:
+    assert stops_visibly("after a resounding loss at")
+    assert stops_visibly("the talks went on and on...")
+    assert not stops_visibly("higher oil prices raised import costs, figures have shown")
+
+
+def test_a_paragraph_that_lost_its_full_stop_stays_with_its_article() -> None:
+    """Only a cut that shows (a function word, an ellipsis) ends a story at once; after a
+    paragraph stopping on a content word the topic model decides, leaning towards a cut."""
+    result = split_text(TRADE)
+    assert len(result.stories) == 1
+    assert result.lines[0].role == ROLE_TITLE
+    # the same unfinished lede before another article's text is cut there
+    result = split_text(TRADE.split("\n")[1] + "\n" + RUGBY)
+    assert result.cues == ("start", CUE_TRUNCATION)
+    # and without the topic model every such line still ends its story
+    assert len(split_text(TRADE, SplitConfig(use_topic_shift=False)).stories) == 2
+
+
+def test_continues_article_reads_the_next_paragraph_against_an_even_prior() -> None:
+    paras = [ln for ln in TRADE.split("\n")[1:] if ln]
+    assert continues_article([*paras[:2], RUGBY.split("\n")[0]], [1, 2]) == [True, False]
