@@ -208,11 +208,11 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
             line.text, particle_ok=True
         ):
             continue
+        if pos and lines[content[pos - 1]].role == line_cues.DATELINE:
+            continue  # a dateline opens a body ("WASHINGTON (Reuters) -"): what follows is its text
         # A headline ending on "on", "in" ... ("Blair to face trust issue head on") needs a byline
         # or dateline under it and a word in common with its story: a cut-off lede may stop so.
         on_particle = not line_cues.looks_like_title(line.text)
-        if pos and lines[content[pos - 1]].role == line_cues.DATELINE:
-            continue  # a dateline opens a body ("WASHINGTON (Reuters) -"): what follows is its text
         # Only the next few lines are looked at: no copy of the rest (linear in the line count).
         k = pos + 1
         bylined = False
@@ -220,11 +220,7 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
             k += 1
             bylined = True
         following = [lines[j] for j in content[k : k + 3]]
-        if not following or following[0].role != ROLE_PARAGRAPH:
-            continue
-        if line_cues.word_count(following[0].text) < MIN_PARAGRAPH_WORDS_AFTER_TITLE:
-            continue
-        if line_cues.word_count(following[0].text) <= line_cues.word_count(line.text):
+        if not following or not _lede_under(line.text, following[0]):
             continue
         if on_particle:
             if bylined and _shares_a_term(line, following):
@@ -254,6 +250,15 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         if _shares_a_term(line, following):
             titles.add(i)
     return titles
+
+
+def _lede_under(headline: str, line: TextLine) -> bool:
+    """Whether `line`, under a headline-shaped line, reads as its lede: a paragraph of at least
+    MIN_PARAGRAPH_WORDS_AFTER_TITLE words, longer than the headline."""
+    if line.role != ROLE_PARAGRAPH:
+        return False
+    words = line_cues.word_count(line.text)
+    return words >= MIN_PARAGRAPH_WORDS_AFTER_TITLE and words > line_cues.word_count(headline)
 
 
 def _shares_a_term(line: TextLine, following: Sequence[TextLine]) -> bool:
@@ -476,13 +481,11 @@ def _title_at_topic_shift(lines: list[TextLine], piece: Sequence[int]) -> None:
     content = [j for j in piece if lines[j].role in CONTENT_ROLES]
     if len(content) < 2:
         return
-    first, lede = lines[content[0]], lines[content[1]]
+    first = lines[content[0]]
     if (
         first.role == ROLE_PARAGRAPH
-        and lede.role == ROLE_PARAGRAPH
         and line_cues.looks_like_title(first.text)
-        and line_cues.word_count(lede.text) >= MIN_PARAGRAPH_WORDS_AFTER_TITLE
-        and line_cues.word_count(lede.text) > line_cues.word_count(first.text)
+        and _lede_under(first.text, lines[content[1]])
     ):
         lines[content[0]] = TextLine(first.start, first.end, first.text, first.blank_before, ROLE_TITLE)
 
