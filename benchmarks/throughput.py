@@ -447,6 +447,21 @@ def _repeated_keys(dumps: list) -> frozenset[str]:
     return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
 
 
+def _opening_keys(dumps: list) -> frozenset[str]:
+    """FindStoryOpenings' verdict, by the stage's own counting rule, as `_repeated_keys`."""
+    from transforms import repeated_lines as rl
+    from transforms import story_openings as so
+
+    config = so.OpeningConfig()
+    counting = rl.CappedDistinctFn(config.min_dumps, so.OpeningStats)
+    votes: dict[str, tuple] = {}
+    for dump in dumps:
+        for key, vote in so.dump_opening_votes(dump):
+            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
+    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
+    return frozenset(k for k, opening in stats.items() if so.is_learned_opening(opening, config))
+
+
 def _half(dumps: list, half: int) -> list:
     """The dumps one of two workers takes: cut by a hash of the dump id."""
     from transforms.records import record_key
@@ -455,8 +470,9 @@ def _half(dumps: list, half: int) -> list:
     return [d for d in dumps if shard_of(record_key(d.uri, d.record), 2) == half]
 
 
-def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> list:
-    """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share."""
+def _per_story_work(part: list, learned: tuple[frozenset[str], frozenset[str]], timed: Callable) -> list:
+    """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share
+    (learned: the repeated lines' and the story openings' keys, the split's two side inputs)."""
     from transforms import deck_split, line_cues, topic_shift
     from transforms import deduplicate as dd
     from transforms.deck_split import DeckSplitter
@@ -465,6 +481,7 @@ def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> li
     from transforms.split_stories import SplitConfig, drafts_from_split, split_text
     from transforms.topic_shift import BoundedMemo, FeatureMemo
 
+    repeated, openings = learned
     config = dd.DedupConfig()
     bands, rows = dd.lsh_params(config.threshold, config.num_perm)
     minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
@@ -478,7 +495,7 @@ def _per_story_work(part: list, repeated: frozenset[str], timed: Callable) -> li
     sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
     found: list[Story] = []
     for dump in part:
-        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo)
+        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo, openings)
         for draft in drafts_from_split(dump, result):
             if isinstance(draft, StoryDraft):
                 story = timed("parse", parse_draft, draft, parse_config, splitter)
@@ -502,8 +519,9 @@ def text_stages(files: list[Path]) -> dict:
 
     The same pure functions the stages run, in their order, with the memos their DoFns keep:
     read_stream (decode, repair), dump_line_votes + is_repeated_boilerplate (FindRepeatedLines),
-    split_text, parse_draft, and the sketches (per_distinct_text over text_sketches + text_row,
-    in batches of about SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
+    dump_opening_votes + is_learned_opening (FindStoryOpenings), split_text, parse_draft, and the
+    sketches (per_distinct_text over text_sketches + text_row, in batches of about
+    SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
     run beyond this (candidates, components, decisions, writing, and the runner itself) is
     everything else. Half of the sum is what two workers would need if these stages alone ran,
     perfectly parallel, with no runtime at all. `stories_digest` (of the sorted story ids) lets a
@@ -518,13 +536,13 @@ def text_stages(files: list[Path]) -> dict:
     seconds = collections.Counter()
     timed = _timer(seconds)
     dumps = _read_dumps(files, timed)
-    repeated = timed("repeated lines", _repeated_keys, dumps)
-    stories = _per_story_work(dumps, repeated, timed)
+    learned = (timed("repeated lines", _repeated_keys, dumps), timed("story openings", _opening_keys, dumps))
+    stories = _per_story_work(dumps, learned, timed)
     # The same work cut in two by dump id, each half with its own memos: what two workers' memos
     # see (a repeat that falls in both halves is worked out twice).
     halves_seconds = collections.Counter()
     for half in (0, 1):
-        _per_story_work(_half(dumps, half), repeated, _timer(halves_seconds))
+        _per_story_work(_half(dumps, half), learned, _timer(halves_seconds))
     one_loop = sum(seconds[phase] for phase in halves_seconds)
     halves = sum(halves_seconds.values())
     total = sum(seconds.values())
@@ -592,13 +610,13 @@ def text_half_main(half: int) -> int:
     files = [Path(p) for p in json.loads(sys.stdin.readline())]
     _prepare_worker()
     dumps = _read_dumps(files, _timer(collections.Counter()))
-    repeated = _repeated_keys(dumps)  # over all the dumps, as the stage's side input is
+    learned = (_repeated_keys(dumps), _opening_keys(dumps))  # over all the dumps, as the side inputs are
     mine = _half(dumps, half)
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
     start, cpu = time.time(), time.process_time()
-    stories = _per_story_work(mine, repeated, _timer(collections.Counter()))
+    stories = _per_story_work(mine, learned, _timer(collections.Counter()))
     report = {"start": start, "end": time.time(), "cpu_s": time.process_time() - cpu, "stories": len(stories)}
     print(json.dumps(report), flush=True)
     return 0
@@ -610,6 +628,7 @@ def text_half_main(half: int) -> int:
 STAGE_OF_MODULE = {
     "read_dumps": "ReadDumps",
     "repeated_lines": "FindRepeatedLines",
+    "story_openings": "FindStoryOpenings",
     "split_stories": "SplitStories",
     "line_cues": "SplitStories",
     "topic_shift": "SplitStories",

@@ -18,6 +18,7 @@ from transforms.parse_teasers import DEFAULT_MIN_CHARS, ParseConfig
 from transforms.read_dumps import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadConfig
 from transforms.repeated_lines import RepeatConfig
 from transforms.split_stories import SplitConfig
+from transforms.story_openings import OpeningConfig
 from transforms.topic_shift import DEFAULT_PENALTY
 from transforms.write_corpus import FORMATS as OUTPUT_FORMATS
 from transforms.write_corpus import CorpusConfig, check_level, parse_shard_size
@@ -110,6 +111,16 @@ class StorysiftOptions(PipelineOptions):
             help=(
                 "A short line seen in this many dumps, after and before as many different "
                 "lines, is boilerplate (0: off)."
+            ),
+        )
+        parser.add_argument(
+            "--opening-min-dumps",
+            dest="opening_min_dumps",
+            type=int,
+            default=OpeningConfig.min_dumps,
+            help=(
+                "A paragraph seen under a headline (or at the top of a dump) in this many dumps, "
+                "under as many different texts, opens a story wherever it appears (0: off)."
             ),
         )
         parser.add_argument(
@@ -226,6 +237,7 @@ class StageConfigs:
     run_date: str | None = None  # --date, resolved (YYYY-MM-DD)
     read: ReadConfig = ReadConfig()  # --max-record-bytes, --max-file-bytes
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION  # checked by the CLI after the run
+    openings: OpeningConfig = OpeningConfig()  # --opening-min-dumps
     progress_every: int = 10000  # log progress every N elements per stage and worker (0: off)
 
 
@@ -312,6 +324,7 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
             min_contexts=o.repeated_line_min_dumps,
             enabled=o.repeated_line_min_dumps > 0,
         ),
+        openings=OpeningConfig(min_dumps=o.opening_min_dumps, enabled=o.opening_min_dumps > 0),
         parse=ParseConfig(min_chars=o.min_chars),
         dedup=dedup,
         corpus=CorpusConfig(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 from transforms import line_cues
@@ -128,17 +128,19 @@ import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 
 class CappedDistinctFn(beam.CombineFn):
-    """Distinct dumps, next-line contexts and preceding contexts of a line, counted up to `cap`
-    each.
+    """Distinct values of each field of a key's votes (for a line: dumps, next-line contexts and
+    preceding contexts), counted up to `cap` each, as a `stats` record (one count per field).
 
     The cap bounds memory however often a line repeats: only "at least cap" matters.
     """
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, stats: type = LineStats):
         self._cap = cap
+        self._stats = stats
+        self._width = len(fields(stats))
 
     def create_accumulator(self):
-        return (frozenset(), frozenset(), frozenset())
+        return (frozenset(),) * self._width
 
     def _add(self, acc, more):
         cap = self._cap
@@ -164,7 +166,7 @@ class CappedDistinctFn(beam.CombineFn):
         return out
 
     def extract_output(self, acc):
-        return LineStats(*(len(values) for values in acc))
+        return self._stats(*(len(values) for values in acc))
 
 
 class FindRepeatedLines(beam.PTransform):

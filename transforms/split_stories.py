@@ -3,7 +3,8 @@
 Paragraphs are lines. The splitter first gives every line a role from its own shape
 (line_cues), then opens a new story at the explicit cues — a kicker label, a headline
 line, a byline or dateline that does not follow a headline, a credit line closing the
-previous story, a line that stops mid-sentence, a blank line in a page that uses blank
+previous story, a paragraph the corpus shows opening stories on other pages
+(story_openings), a line that stops mid-sentence, a blank line in a page that uses blank
 lines only between blocks — and finally looks for topic shifts inside what is left
 (topic_shift). Boilerplate lines become records of their own, so no text is lost.
 """
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from transforms import line_cues, repeated_lines
+from transforms import line_cues, repeated_lines, story_openings
 from transforms.records import Dump, Line, Rejected, StoryDraft, rejected_from_failure
 from transforms.topic_shift import (
     DEFAULT_PENALTY,
@@ -43,6 +44,7 @@ CUE_CREDIT = "after-credit"
 CUE_TRUNCATION = "after-truncation"
 CUE_BLANK = "blank-line"
 CUE_TOPIC = "topic-shift"
+CUE_OPENING = "known-opening"  # a paragraph that opens stories on other pages (story_openings)
 
 # A line that stops mid-sentence ends a story only when it is long enough to be prose
 # (short unpunctuated lines are table rows, scores, captions inside an article).
@@ -188,9 +190,14 @@ def mixed_layout(lines: Sequence[TextLine]) -> bool:
     return any(gaps) and not all(gaps)
 
 
-def find_titles(lines: Sequence[TextLine]) -> set[int]:
+def find_titles(lines: Sequence[TextLine], known: frozenset[int] = frozenset()) -> set[int]:
     """Indices of headline lines: headline-shaped, followed by the story they name (a line with a
     kicker's label too, on stronger evidence: see below).
+
+    A paragraph in `known` (a learned story opening: see story_openings) under a headline-shaped
+    line (or under its standfirst) stands for the shared word, and after a list for the
+    restatement, unless a headline stands right above the line (then it is that headline's
+    standfirst) or the line is a long cut-off paragraph sharing no word with it.
 
     The next content line (bylines and datelines may stand between) must be a real
     paragraph, and the headline must share a content word with the next paragraphs,
@@ -222,8 +229,24 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
         following = [lines[j] for j in content[k : k + 3]]
         if not following or not _lede_under(line.text, following[0]):
             continue
+        # The paragraph under it (or under the standfirst under it) opens stories on other pages,
+        # no headline stands right above it (it would be that headline's standfirst), and it is
+        # no cut-off paragraph of the story above, unless it shares a word with its story.
+        lede_known = (
+            (
+                content[k] in known
+                or (
+                    len(following) > 1
+                    and content[k + 1] in known
+                    and line_cues.looks_like_title(following[0].text)
+                    and _lede_under(following[0].text, following[1])
+                )
+            )
+            and not (pos and content[pos - 1] in titles)
+            and (not is_truncated_prose(line.text) or _shares_a_term(line, following))
+        )
         if on_particle:
-            if bylined and _shares_a_term(line, following):
+            if (bylined or lede_known) and _shares_a_term(line, following):
                 titles.add(i)
             continue
         if line.role == ROLE_KICKER:
@@ -243,11 +266,17 @@ def find_titles(lines: Sequence[TextLine]) -> set[int]:
             continue
         if _list_item(lines[content[pos - 1]]):
             # Inside a list or table of short unpunctuated lines, unless the line leaves the
-            # list's shape and the paragraph under it restates it (a headline and its lede).
+            # list's shape and the paragraph under it restates it (a headline and its lede), or
+            # shares a word with it and opens stories on other pages.
             items = [lines[j].text for j in _list_above(lines, content, pos)]
-            if not (leaves_list(items, line.text) and restates(following[0].text, line.text)):
+            if not (
+                leaves_list(items, line.text)
+                and (
+                    restates(following[0].text, line.text) or (lede_known and _shares_a_term(line, following))
+                )
+            ):
                 continue
-        if _shares_a_term(line, following):
+        if lede_known or _shares_a_term(line, following):
             titles.add(i)
     return titles
 
@@ -273,11 +302,13 @@ def _shares_a_term(line: TextLine, following: Sequence[TextLine]) -> bool:
 
 def _list_item(line: TextLine) -> bool:
     """A line that may be an item of a list or table: a paragraph that is no finished sentence
-    and no cut-off prose (a score, a fixture, a name, a venue)."""
+    and no cut-off prose (a score, a fixture, a name, a venue), nor finished prose under a
+    run-in subheading ("... on PC. METAL GEAR SOLID")."""
     return (
         line.role == ROLE_PARAGRAPH
         and not line_cues.ends_sentence_simple(line.text)
         and not is_truncated_prose(line.text)
+        and run_in_heading(line.text) is None
     )
 
 
@@ -321,9 +352,16 @@ def restates(lede: str, headline: str) -> bool:
 
 
 def explicit_boundaries(
-    lines: Sequence[TextLine], titles: set[int], leaning: set[int] | None = None
+    lines: Sequence[TextLine],
+    titles: set[int],
+    leaning: set[int] | None = None,
+    known: frozenset[int] = frozenset(),
 ) -> tuple[list[list[int]], list[str]]:
     """Group lines into blocks at the explicit cues; returns blocks and the cue opening each.
+
+    A paragraph in `known` (a learned story opening) opens a block unless its headline is right
+    above it (with only headline-shaped lines between: a standfirst); the block opens at the
+    headline-shaped lines right above it that share a word with it (see _head_above), if any.
 
     With `leaning` (a set to fill), a line after a paragraph that stops mid-sentence on a content
     word ("... figures have shown") opens no block: its index goes there, and the block is cut
@@ -393,7 +431,15 @@ def explicit_boundaries(
             pending_cue = None
             continue
         last = lines[content_of(current)[-1]]
-        if (
+        if i in known and not _headlines_only(lines, current):
+            head = _head_above(lines, current, i)
+            moved = current[len(current) - head :]
+            del current[len(current) - head :]
+            scanned.pop(id(current), None)  # it shrank: scan it again when asked
+            open_block((moved or [i])[0], CUE_OPENING)
+            if moved:
+                current.extend([*moved[1:], i])
+        elif (
             last.role == ROLE_PARAGRAPH
             and is_truncated_prose(last.text)
             and not continues_sentence(line.text)
@@ -474,10 +520,11 @@ def cut_at_leaning(
     return pieces
 
 
-def _title_at_topic_shift(lines: list[TextLine], piece: Sequence[int]) -> None:
-    """Make the first line of a story that a topic shift opened its title when it is
-    headline-shaped and a longer paragraph follows it (the headline of an article that shares no
-    word with its lede, so find_titles could not tell it from a line of the story above)."""
+def _title_at_open(lines: list[TextLine], piece: Sequence[int]) -> None:
+    """Make the first line of a story that a topic shift or a learned opening opened its title
+    when it is headline-shaped and a longer paragraph follows it (the headline of an article
+    that shares no word with its lede, or stands after a list, so find_titles could not tell it
+    from a line of the story above)."""
     content = [j for j in piece if lines[j].role in CONTENT_ROLES]
     if len(content) < 2:
         return
@@ -490,6 +537,53 @@ def _title_at_topic_shift(lines: list[TextLine], piece: Sequence[int]) -> None:
         lines[content[0]] = TextLine(first.start, first.end, first.text, first.blank_before, ROLE_TITLE)
 
 
+MAX_HEAD_LINES = 2  # headline and standfirst
+
+
+def _head_above(lines: Sequence[TextLine], block: Sequence[int], i: int) -> int:
+    """How many trailing entries of `block` are the head of the story that line i opens: up to
+    MAX_HEAD_LINES headline-shaped paragraphs right above it (with the non-story lines between)
+    that share a content word with it, never the block's first content line."""
+    lede = set(content_terms(lines[i].text))
+    taken = heads = 0
+    for pos in range(len(block) - 1, 0, -1):
+        line = lines[block[pos]]
+        if line.role in NON_STORY_ROLES:
+            continue
+        if (
+            heads == MAX_HEAD_LINES
+            or line.role != ROLE_PARAGRAPH
+            or not line_cues.looks_like_title(line.text)
+            or not lede & set(content_terms(line.text))
+            or not any(lines[j].role in CONTENT_ROLES for j in block[:pos])
+        ):
+            break
+        heads += 1
+        taken = len(block) - pos
+    return taken
+
+
+def _headlines_only(lines: Sequence[TextLine], block: Sequence[int]) -> bool:
+    """Whether the block so far is a title and headline-shaped lines under it (its standfirst)."""
+    content = [lines[j] for j in block if lines[j].role in CONTENT_ROLES]
+    return (
+        bool(content)
+        and content[0].role == ROLE_TITLE
+        and all(line_cues.looks_like_title(ln.text) for ln in content[1:])
+    )
+
+
+def known_openings(lines: Sequence[TextLine], openings: frozenset[str]) -> frozenset[int]:
+    """Indices of the paragraphs whose story_openings.opening_key is in `openings`."""
+    if not openings:
+        return frozenset()
+    return frozenset(
+        i
+        for i, ln in enumerate(lines)
+        if ln.role == ROLE_PARAGRAPH and story_openings.opening_key(ln.text) in openings
+    )
+
+
 def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
     return lines[j].text.startswith(_BULLET_START)
 
@@ -499,20 +593,24 @@ def split_text(
     config: SplitConfig = SplitConfig(),
     repeated: frozenset[str] = frozenset(),
     memo: FeatureMemo | None = None,
+    openings: frozenset[str] = frozenset(),
 ) -> SplitResult:
     """Split one dump's text into stories (line indices) and boilerplate lines.
 
-    `memo`: the topic model's memo of a DoFn instance, kept from dump to dump (the news repeats
-    paragraphs a lot); the result is the same without it.
+    `repeated`: repeated_lines keys of lines learned as boilerplate; `openings`: story_openings
+    keys of paragraphs learned as story openings. `memo`: the topic model's memo of a DoFn
+    instance, kept from dump to dump (the news repeats paragraphs a lot); the result is the
+    same without it.
     """
     lines = text_lines(text, repeated)
-    titles = find_titles(lines)
+    known = known_openings(lines, openings)
+    titles = find_titles(lines, known)
     lines = [
         TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
         for i, ln in enumerate(lines)
     ]
     leaning: set[int] = set()
-    blocks, cues = explicit_boundaries(lines, titles, leaning if config.use_topic_shift else None)
+    blocks, cues = explicit_boundaries(lines, titles, leaning if config.use_topic_shift else None, known)
     if leaning:
         cut_blocks, cut_cues = [], []
         for block, cue in zip(blocks, cues, strict=True):
@@ -525,13 +623,15 @@ def split_text(
     story_cues: list[str] = []
     story_scores: list[float] = []
     for block, cue in zip(blocks, cues, strict=True):
+        if cue == CUE_OPENING:
+            _title_at_open(lines, block)
         cuts = (
             topic_boundaries(lines, block, mixed, config.topic_penalty, memo)
             if config.use_topic_shift
             else []
         )
         for c, _ in cuts:
-            _title_at_topic_shift(lines, block[c:])
+            _title_at_open(lines, block[c:])
         edges = [0, *(c for c, _ in cuts), len(block)]
         scores = [1.0, *(p for _, p in cuts)]
         for k in range(len(edges) - 1):
@@ -605,10 +705,15 @@ class SplitDumpFn(beam.DoFn):
         tune_for_batch()  # see gc_tuning: this worker collects garbage less often, and not at exit
         self._memo = FeatureMemo()
 
-    def process(self, dump: Dump, repeated_keys: frozenset[str] = frozenset()):
+    def process(
+        self,
+        dump: Dump,
+        repeated_keys: frozenset[str] = frozenset(),
+        opening_keys: frozenset[str] = frozenset(),
+    ):
         if self._memo is None:  # a runner that skipped setup()
             self._memo = FeatureMemo()
-        result = split_text(dump.text, self._config, repeated_keys, memo=self._memo)
+        result = split_text(dump.text, self._config, repeated_keys, memo=self._memo, openings=opening_keys)
         for item in drafts_from_split(dump, result):
             if isinstance(item, Rejected):
                 self._boilerplate.inc()
@@ -622,27 +727,29 @@ class SplitStories(beam.PTransform):
     """PCollection[Dump] -> (PCollection[StoryDraft], PCollection[Rejected]).
 
     `repeated_keys`: optional PCollection of repeated_lines keys (FindRepeatedLines), lines
-    the corpus showed to be boilerplate.
+    the corpus showed to be boilerplate; `opening_keys`: optional PCollection of story_openings
+    keys (FindStoryOpenings), paragraphs the corpus showed to open stories.
     """
 
-    def __init__(self, config: SplitConfig = SplitConfig(), repeated_keys=None):
+    def __init__(self, config: SplitConfig = SplitConfig(), repeated_keys=None, opening_keys=None):
         super().__init__()
         self._config = config
         self._repeated_keys = repeated_keys
+        self._opening_keys = opening_keys
 
     def expand(self, dumps):
-        side = ()
-        if self._repeated_keys is not None:
-            # one frozenset side input: built once, not converted again for every dump
-            keys = (
-                self._repeated_keys
-                | "RepeatedSet" >> beam.combiners.ToSet()
-                | "Frozen" >> beam.Map(frozenset)
-            )
-            side = (beam.pvalue.AsSingleton(keys),)
+        side = {}
+        for name, label, keys in (
+            ("repeated_keys", "RepeatedSet", self._repeated_keys),
+            ("opening_keys", "OpeningSet", self._opening_keys),
+        ):
+            if keys is not None:
+                # one frozenset side input: built once, not converted again for every dump
+                frozen = keys | label >> beam.combiners.ToSet() | f"Frozen{label}" >> beam.Map(frozenset)
+                side[name] = beam.pvalue.AsSingleton(frozen)
         # The rejected output's type is declared so that Beam's exception-handling wrapper, which
         # declares its dead-letter output's, does not warn on every run about an undeclared tag.
-        split = beam.ParDo(SplitDumpFn(self._config), *side).with_output_types(
+        split = beam.ParDo(SplitDumpFn(self._config), **side).with_output_types(
             StoryDraft, **{SplitDumpFn.REJECTED: Rejected}
         )
         results = dumps | "SplitDump" >> split.with_outputs(

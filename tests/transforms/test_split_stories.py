@@ -541,3 +541,16 @@ def test_a_paragraph_that_lost_its_full_stop_stays_with_its_article() -> None:
 def test_continues_article_reads_the_next_paragraph_against_an_even_prior() -> None:
     paras = [ln for ln in TRADE.split("\n")[1:] if ln]
     assert continues_article([*paras[:2], RUGBY.split("\n")[0]], [1, 2]) == [True, False]
+
+
+def test_a_headline_under_a_paragraph_ending_in_a_run_in_subheading_is_a_title() -> None:
+    """Finished prose with a section heading glued to its end is no list item: the headline
+    under it is judged as after any paragraph (bench set-12000, page 1342)."""
+    lines = text_lines(
+        "Following in the footsteps of Far Cry, this looks like the key upcoming PC shooter of the "
+        "year. Released 1 March on PC. METAL GEAR SOLID: SNAKE EATER\n"
+        "Dunne keen to commit to Man City\n"
+        "Richard Dunne is ready to commit his long-term future to Manchester City after turning his "
+        "career around.\n"
+    )
+    assert find_titles(lines) == {1}
