@@ -462,6 +462,30 @@ def _opening_keys(dumps: list) -> frozenset[str]:
     return frozenset(k for k, opening in stats.items() if so.is_learned_opening(opening, config))
 
 
+def _continuation_keys(dumps: list) -> frozenset[str]:
+    """FindStoryContinuations' verdict, by the stage's own counting rule, as `_repeated_keys`."""
+    from transforms import repeated_lines as rl
+    from transforms import story_continuations as sc
+
+    config = sc.ContinuationConfig()
+    counting = rl.CappedDistinctFn(config.min_dumps, sc.PairStats)
+    votes: dict[str, tuple] = {}
+    for dump in dumps:
+        for key, vote in sc.dump_pair_votes(dump):
+            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
+    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
+    return frozenset(k for k, pair in stats.items() if sc.is_learned_continuation(pair, config))
+
+
+def _learned(dumps: list, timed: Callable) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The split's three side inputs over all the dumps: repeated lines, openings, continuations."""
+    return (
+        timed("repeated lines", _repeated_keys, dumps),
+        timed("story openings", _opening_keys, dumps),
+        timed("story continuations", _continuation_keys, dumps),
+    )
+
+
 def _half(dumps: list, half: int) -> list:
     """The dumps one of two workers takes: cut by a hash of the dump id."""
     from transforms.records import record_key
@@ -470,9 +494,9 @@ def _half(dumps: list, half: int) -> list:
     return [d for d in dumps if shard_of(record_key(d.uri, d.record), 2) == half]
 
 
-def _per_story_work(part: list, learned: tuple[frozenset[str], frozenset[str]], timed: Callable) -> list:
+def _per_story_work(part: list, learned: tuple[frozenset[str], ...], timed: Callable) -> list:
     """split, parse and sketch `part` with fresh memos and word caches, as one worker does its share
-    (learned: the repeated lines' and the story openings' keys, the split's two side inputs)."""
+    (learned: the split's side inputs, see `_learned`)."""
     from transforms import deck_split, line_cues, topic_shift
     from transforms import deduplicate as dd
     from transforms.deck_split import DeckSplitter
@@ -481,7 +505,7 @@ def _per_story_work(part: list, learned: tuple[frozenset[str], frozenset[str]], 
     from transforms.split_stories import SplitConfig, drafts_from_split, split_text
     from transforms.topic_shift import BoundedMemo, FeatureMemo
 
-    repeated, openings = learned
+    repeated, openings, continuations = learned
     config = dd.DedupConfig()
     bands, rows = dd.lsh_params(config.threshold, config.num_perm)
     minhasher = dd.MinHasher(config.minhash_engine, config.num_perm, config.seed)
@@ -495,7 +519,7 @@ def _per_story_work(part: list, learned: tuple[frozenset[str], frozenset[str]], 
     sketch_memo = BoundedMemo(dd.SKETCH_MEMO_CHARS)
     found: list[Story] = []
     for dump in part:
-        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo, openings)
+        result = timed("split", split_text, dump.text, SplitConfig(), repeated, memo, openings, continuations)
         for draft in drafts_from_split(dump, result):
             if isinstance(draft, StoryDraft):
                 story = timed("parse", parse_draft, draft, parse_config, splitter)
@@ -519,7 +543,8 @@ def text_stages(files: list[Path]) -> dict:
 
     The same pure functions the stages run, in their order, with the memos their DoFns keep:
     read_stream (decode, repair), dump_line_votes + is_repeated_boilerplate (FindRepeatedLines),
-    dump_opening_votes + is_learned_opening (FindStoryOpenings), split_text, parse_draft, and the
+    dump_opening_votes + is_learned_opening (FindStoryOpenings), dump_pair_votes +
+    is_learned_continuation (FindStoryContinuations), split_text, parse_draft, and the
     sketches (per_distinct_text over text_sketches + text_row, in batches of about
     SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
     run beyond this (candidates, components, decisions, writing, and the runner itself) is
@@ -536,7 +561,7 @@ def text_stages(files: list[Path]) -> dict:
     seconds = collections.Counter()
     timed = _timer(seconds)
     dumps = _read_dumps(files, timed)
-    learned = (timed("repeated lines", _repeated_keys, dumps), timed("story openings", _opening_keys, dumps))
+    learned = _learned(dumps, timed)
     stories = _per_story_work(dumps, learned, timed)
     # The same work cut in two by dump id, each half with its own memos: what two workers' memos
     # see (a repeat that falls in both halves is worked out twice).
@@ -610,7 +635,7 @@ def text_half_main(half: int) -> int:
     files = [Path(p) for p in json.loads(sys.stdin.readline())]
     _prepare_worker()
     dumps = _read_dumps(files, _timer(collections.Counter()))
-    learned = (_repeated_keys(dumps), _opening_keys(dumps))  # over all the dumps, as the side inputs are
+    learned = _learned(dumps, _timer(collections.Counter()))  # over all the dumps, as the side inputs are
     mine = _half(dumps, half)
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
@@ -629,6 +654,7 @@ STAGE_OF_MODULE = {
     "read_dumps": "ReadDumps",
     "repeated_lines": "FindRepeatedLines",
     "story_openings": "FindStoryOpenings",
+    "story_continuations": "FindStoryContinuations",
     "split_stories": "SplitStories",
     "line_cues": "SplitStories",
     "topic_shift": "SplitStories",

@@ -14,6 +14,7 @@ from transforms.parse_teasers import ParseTeasers
 from transforms.read_dumps import ReadDumps
 from transforms.repeated_lines import FindRepeatedLines
 from transforms.split_stories import SplitStories
+from transforms.story_continuations import FindStoryContinuations
 from transforms.story_openings import FindStoryOpenings
 from transforms.write_corpus import DUPLICATE_CLUSTERS, WriteCorpus
 
@@ -23,15 +24,17 @@ def is_kept(story) -> bool:
 
 
 def build_pipeline(p: beam.Pipeline, cfg: StageConfigs):
-    """ReadDumps -> SplitStories (with FindRepeatedLines, FindStoryOpenings) -> ParseTeasers ->
-    Deduplicate -> WriteCorpus.
+    """ReadDumps -> SplitStories (with FindRepeatedLines, FindStoryOpenings,
+    FindStoryContinuations) -> ParseTeasers -> Deduplicate -> WriteCorpus.
 
     Returns WriteCorpus's output (what was written) for the caller's report.
     """
     dumps, read_rejected = p | "ReadDumps" >> ReadDumps(list(cfg.inputs), cfg.text_field, cfg.read)
     repeated = dumps | "FindRepeatedLines" >> FindRepeatedLines(cfg.repeat)
     openings = dumps | "FindStoryOpenings" >> FindStoryOpenings(cfg.openings)
-    drafts, split_rejected = dumps | "SplitStories" >> SplitStories(cfg.split, repeated, openings)
+    continuations = dumps | "FindStoryContinuations" >> FindStoryContinuations(cfg.continuations)
+    split = SplitStories(cfg.split, repeated, openings, continuations)
+    drafts, split_rejected = dumps | "SplitStories" >> split
     stories, parse_rejected = drafts | "ParseTeasers" >> ParseTeasers(cfg.parse)
     # The kept stories' signatures go beside the corpus (OUTPUT/signatures/), for a later --against.
     signatures = FileSystems.join(cfg.corpus.output_dir, SIGNATURES)

@@ -18,6 +18,7 @@ from transforms.parse_teasers import DEFAULT_MIN_CHARS, ParseConfig
 from transforms.read_dumps import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadConfig
 from transforms.repeated_lines import RepeatConfig
 from transforms.split_stories import SplitConfig
+from transforms.story_continuations import ContinuationConfig
 from transforms.story_openings import OpeningConfig
 from transforms.topic_shift import DEFAULT_PENALTY
 from transforms.write_corpus import FORMATS as OUTPUT_FORMATS
@@ -121,6 +122,16 @@ class StorysiftOptions(PipelineOptions):
             help=(
                 "A paragraph seen under a headline (or at the top of a dump) in this many dumps, "
                 "under as many different texts, opens a story wherever it appears (0: off)."
+            ),
+        )
+        parser.add_argument(
+            "--continuation-min-dumps",
+            dest="continuation_min_dumps",
+            type=int,
+            default=ContinuationConfig.min_dumps,
+            help=(
+                "Two lines one after the other in this many dumps, on pages that open with as many "
+                "different lines, stand in one story: no story opens between them (0: off)."
             ),
         )
         parser.add_argument(
@@ -238,6 +249,7 @@ class StageConfigs:
     read: ReadConfig = ReadConfig()  # --max-record-bytes, --max-file-bytes
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION  # checked by the CLI after the run
     openings: OpeningConfig = OpeningConfig()  # --opening-min-dumps
+    continuations: ContinuationConfig = ContinuationConfig()  # --continuation-min-dumps
     progress_every: int = 10000  # log progress every N elements per stage and worker (0: off)
 
 
@@ -325,6 +337,9 @@ def configs_from_options(options: StorysiftOptions) -> StageConfigs:
             enabled=o.repeated_line_min_dumps > 0,
         ),
         openings=OpeningConfig(min_dumps=o.opening_min_dumps, enabled=o.opening_min_dumps > 0),
+        continuations=ContinuationConfig(
+            min_dumps=o.continuation_min_dumps, enabled=o.continuation_min_dumps > 0
+        ),
         parse=ParseConfig(min_chars=o.min_chars),
         dedup=dedup,
         corpus=CorpusConfig(

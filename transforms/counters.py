@@ -36,6 +36,10 @@ ACCOUNT_FAILED_BYTES = "account.failed_bytes"  # UTF-8 bytes of dumps a later st
 # SplitStories
 DRAFTS = "split.stories"
 BOILERPLATE_LINES = "split.boilerplate_lines"
+LEARNED_BOILERPLATE = "split.learned_boilerplate"  # line keys FindRepeatedLines learned
+LEARNED_OPENINGS = "split.learned_openings"  # paragraph keys FindStoryOpenings learned
+LEARNED_CONTINUATIONS = "split.learned_continuations"  # line pairs FindStoryContinuations learned
+OPENED_AT_LEARNED = "split.opened_at_learned_openings"  # stories a learned opening opened
 SPLIT_REJECTED = "split.rejected"
 
 # ParseTeasers

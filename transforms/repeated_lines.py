@@ -126,6 +126,8 @@ def is_repeated_boilerplate(stats: LineStats, config: RepeatConfig) -> bool:
 
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
+from transforms import counters  # noqa: E402
+
 
 class CappedDistinctFn(beam.CombineFn):
     """Distinct values of each field of a key's votes (for a line: dumps, next-line contexts and
@@ -169,6 +171,20 @@ class CappedDistinctFn(beam.CombineFn):
         return self._stats(*(len(values) for values in acc))
 
 
+class LearnedKeysFn(beam.DoFn):
+    """(key, stats) -> key, counted in the named counter: what a corpus-learning stage learned."""
+
+    def __init__(self, counter_name: str):
+        self._counter_name = counter_name
+
+    def setup(self):
+        self._learned = counters.counter(self._counter_name)
+
+    def process(self, element):
+        self._learned.inc()
+        yield element[0]
+
+
 class FindRepeatedLines(beam.PTransform):
     """PCollection[Dump] -> PCollection[str]: keys of lines learned as boilerplate.
 
@@ -189,5 +205,5 @@ class FindRepeatedLines(beam.PTransform):
             | "LineContexts" >> beam.FlatMap(dump_line_votes)
             | "Stats" >> beam.CombinePerKey(CappedDistinctFn(max(config.min_dumps, config.min_contexts)))
             | "Repeated" >> beam.Filter(lambda kv: is_repeated_boilerplate(kv[1], config))
-            | "Keys" >> beam.Map(lambda kv: kv[0])
+            | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_BOILERPLATE))
         )

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from transforms import line_cues, repeated_lines, story_openings
+from transforms import line_cues, repeated_lines, story_continuations, story_openings
 from transforms.records import Dump, Line, Rejected, StoryDraft, rejected_from_failure
 from transforms.topic_shift import (
     DEFAULT_PENALTY,
@@ -190,14 +190,17 @@ def mixed_layout(lines: Sequence[TextLine]) -> bool:
     return any(gaps) and not all(gaps)
 
 
-def find_titles(lines: Sequence[TextLine], known: frozenset[int] = frozenset()) -> set[int]:
+def find_titles(
+    lines: Sequence[TextLine], known: frozenset[int] = frozenset(), joined: frozenset[int] = frozenset()
+) -> set[int]:
     """Indices of headline lines: headline-shaped, followed by the story they name (a line with a
     kicker's label too, on stronger evidence: see below).
 
     A paragraph in `known` (a learned story opening: see story_openings) under a headline-shaped
     line (or under its standfirst) stands for the shared word, and after a list for the
     restatement, unless a headline stands right above the line (then it is that headline's
-    standfirst) or the line is a long cut-off paragraph sharing no word with it.
+    standfirst) or the line is a long cut-off paragraph sharing no word with it. A line in
+    `joined` (learned to follow the line above it: see story_continuations) is no headline.
 
     The next content line (bylines and datelines may stand between) must be a real
     paragraph, and the headline must share a content word with the next paragraphs,
@@ -211,8 +214,10 @@ def find_titles(lines: Sequence[TextLine], known: frozenset[int] = frozenset()) 
     content = [i for i, ln in enumerate(lines) if ln.role not in _PLAIN_BOILERPLATE]
     for pos, i in enumerate(content):
         line = lines[i]
-        if line.role not in (ROLE_PARAGRAPH, ROLE_KICKER) or not line_cues.looks_like_title(
-            line.text, particle_ok=True
+        if (
+            i in joined
+            or line.role not in (ROLE_PARAGRAPH, ROLE_KICKER)
+            or not line_cues.looks_like_title(line.text, particle_ok=True)
         ):
             continue
         if pos and lines[content[pos - 1]].role == line_cues.DATELINE:
@@ -356,12 +361,15 @@ def explicit_boundaries(
     titles: set[int],
     leaning: set[int] | None = None,
     known: frozenset[int] = frozenset(),
+    joined: frozenset[int] = frozenset(),
 ) -> tuple[list[list[int]], list[str]]:
     """Group lines into blocks at the explicit cues; returns blocks and the cue opening each.
 
     A paragraph in `known` (a learned story opening) opens a block unless its headline is right
     above it (with only headline-shaped lines between: a standfirst); the block opens at the
     headline-shaped lines right above it that share a word with it (see _head_above), if any.
+    A line in `joined` (learned to follow the line above it) opens no block on a learned opening,
+    a stop mid-sentence or a blank line.
 
     With `leaning` (a set to fill), a line after a paragraph that stops mid-sentence on a content
     word ("... figures have shown") opens no block: its index goes there, and the block is cut
@@ -431,7 +439,9 @@ def explicit_boundaries(
             pending_cue = None
             continue
         last = lines[content_of(current)[-1]]
-        if i in known and not _headlines_only(lines, current):
+        if i in joined:
+            current.append(i)
+        elif i in known and not _headlines_only(lines, current):
             head = _head_above(lines, current, i)
             moved = current[len(current) - head :]
             del current[len(current) - head :]
@@ -462,11 +472,13 @@ def topic_boundaries(
     mixed: bool,
     penalty: float,
     memo: FeatureMemo | None = None,
+    joined: frozenset[int] = frozenset(),
 ) -> list[tuple[int, float]]:
     """(position in `block`, probability) where a topic shift opens a new story.
 
-    Never right after a title, never inside a bulleted list, and in a page that uses blank
-    lines between blocks only, never where no blank line stands.
+    Never right after a title, never inside a bulleted list, never before a line in `joined`
+    (learned to follow the line above it), and in a page that uses blank lines between blocks
+    only, never where no blank line stands.
     """
     units = _topic_units(lines, block)
     if len(units) < 2 or len(units) > MAX_TOPIC_UNITS:
@@ -476,6 +488,7 @@ def topic_boundaries(
         not (mixed and not lines[unit[0]].blank_before)
         and not _inside_list(lines, unit[0])
         and not continues_sentence(lines[unit[0]].text)
+        and unit[0] not in joined
         for unit in units[1:]
     ]
     cuts = scored_boundaries(texts, allowed=allowed, penalty=penalty, memo=memo)
@@ -498,13 +511,17 @@ def _topic_units(lines: Sequence[TextLine], block: Sequence[int]) -> list[list[i
 
 
 def cut_at_leaning(
-    lines: Sequence[TextLine], block: list[int], leaning: set[int], memo: FeatureMemo | None = None
+    lines: Sequence[TextLine],
+    block: list[int],
+    leaning: set[int],
+    memo: FeatureMemo | None = None,
+    joined: frozenset[int] = frozenset(),
 ) -> list[list[int]]:
     """The block cut before each line in `leaning` (after a paragraph that stops on a content
     word, see explicit_boundaries) unless the topic model reads that line as the same article's
-    (see topic_shift.continues_article)."""
+    (see topic_shift.continues_article) or the corpus shows it after the line above (`joined`)."""
     units = _topic_units(lines, block)
-    gaps = [k for k, unit in enumerate(units) if k and unit[0] in leaning]
+    gaps = [k for k, unit in enumerate(units) if k and unit[0] in leaning and unit[0] not in joined]
     if not gaps:
         return [block]
     if len(units) <= MAX_TOPIC_UNITS:
@@ -584,6 +601,28 @@ def known_openings(lines: Sequence[TextLine], openings: frozenset[str]) -> froze
     )
 
 
+# Lines story_continuations reads (it reads a dump before any split): all but built-in boilerplate.
+_PAIRED_OUT = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT)
+
+
+def joined_lines(lines: Sequence[TextLine], continuations: frozenset[str]) -> frozenset[int]:
+    """Indices of the lines whose pair with the line above (story_continuations.pair_key, over
+    lines that are no built-in boilerplate) is in `continuations`."""
+    if not continuations:
+        return frozenset()
+    joined = set()
+    previous_end: str | None = None
+    for i, ln in enumerate(lines):
+        if ln.role in _PAIRED_OUT:
+            continue
+        if previous_end is not None:
+            key = story_continuations.pair_key(previous_end, story_continuations.line_start(ln.text))
+            if key in continuations:
+                joined.add(i)
+        previous_end = story_continuations.line_end(ln.text)
+    return frozenset(joined)
+
+
 def _inside_list(lines: Sequence[TextLine], j: int) -> bool:
     return lines[j].text.startswith(_BULLET_START)
 
@@ -594,27 +633,32 @@ def split_text(
     repeated: frozenset[str] = frozenset(),
     memo: FeatureMemo | None = None,
     openings: frozenset[str] = frozenset(),
+    continuations: frozenset[str] = frozenset(),
 ) -> SplitResult:
     """Split one dump's text into stories (line indices) and boilerplate lines.
 
     `repeated`: repeated_lines keys of lines learned as boilerplate; `openings`: story_openings
-    keys of paragraphs learned as story openings. `memo`: the topic model's memo of a DoFn
+    keys of paragraphs learned as story openings; `continuations`: story_continuations keys of
+    line pairs learned to stand in one story. `memo`: the topic model's memo of a DoFn
     instance, kept from dump to dump (the news repeats paragraphs a lot); the result is the
     same without it.
     """
     lines = text_lines(text, repeated)
     known = known_openings(lines, openings)
-    titles = find_titles(lines, known)
+    joined = joined_lines(lines, continuations)
+    titles = find_titles(lines, known, joined)
     lines = [
         TextLine(ln.start, ln.end, ln.text, ln.blank_before, ROLE_TITLE) if i in titles else ln
         for i, ln in enumerate(lines)
     ]
     leaning: set[int] = set()
-    blocks, cues = explicit_boundaries(lines, titles, leaning if config.use_topic_shift else None, known)
+    blocks, cues = explicit_boundaries(
+        lines, titles, leaning if config.use_topic_shift else None, known, joined
+    )
     if leaning:
         cut_blocks, cut_cues = [], []
         for block, cue in zip(blocks, cues, strict=True):
-            for k, piece in enumerate(cut_at_leaning(lines, block, leaning, memo)):
+            for k, piece in enumerate(cut_at_leaning(lines, block, leaning, memo, joined)):
                 cut_blocks.append(piece)
                 cut_cues.append(cue if k == 0 else CUE_TRUNCATION)
         blocks, cues = cut_blocks, cut_cues
@@ -626,7 +670,7 @@ def split_text(
         if cue == CUE_OPENING:
             _title_at_open(lines, block)
         cuts = (
-            topic_boundaries(lines, block, mixed, config.topic_penalty, memo)
+            topic_boundaries(lines, block, mixed, config.topic_penalty, memo, joined)
             if config.use_topic_shift
             else []
         )
@@ -697,6 +741,7 @@ class SplitDumpFn(beam.DoFn):
         self._config = config
         self._stories = counters.counter(counters.DRAFTS)
         self._boilerplate = counters.counter(counters.BOILERPLATE_LINES)
+        self._at_learned = counters.counter(counters.OPENED_AT_LEARNED)
         self._memo: FeatureMemo | None = None
 
     def setup(self):
@@ -710,10 +755,19 @@ class SplitDumpFn(beam.DoFn):
         dump: Dump,
         repeated_keys: frozenset[str] = frozenset(),
         opening_keys: frozenset[str] = frozenset(),
+        continuation_keys: frozenset[str] = frozenset(),
     ):
         if self._memo is None:  # a runner that skipped setup()
             self._memo = FeatureMemo()
-        result = split_text(dump.text, self._config, repeated_keys, memo=self._memo, openings=opening_keys)
+        result = split_text(
+            dump.text,
+            self._config,
+            repeated_keys,
+            memo=self._memo,
+            openings=opening_keys,
+            continuations=continuation_keys,
+        )
+        self._at_learned.inc(result.cues.count(CUE_OPENING))
         for item in drafts_from_split(dump, result):
             if isinstance(item, Rejected):
                 self._boilerplate.inc()
@@ -728,20 +782,30 @@ class SplitStories(beam.PTransform):
 
     `repeated_keys`: optional PCollection of repeated_lines keys (FindRepeatedLines), lines
     the corpus showed to be boilerplate; `opening_keys`: optional PCollection of story_openings
-    keys (FindStoryOpenings), paragraphs the corpus showed to open stories.
+    keys (FindStoryOpenings), paragraphs the corpus showed to open stories;
+    `continuation_keys`: optional PCollection of story_continuations keys
+    (FindStoryContinuations), line pairs the corpus showed to stand in one story.
     """
 
-    def __init__(self, config: SplitConfig = SplitConfig(), repeated_keys=None, opening_keys=None):
+    def __init__(
+        self,
+        config: SplitConfig = SplitConfig(),
+        repeated_keys=None,
+        opening_keys=None,
+        continuation_keys=None,
+    ):
         super().__init__()
         self._config = config
         self._repeated_keys = repeated_keys
         self._opening_keys = opening_keys
+        self._continuation_keys = continuation_keys
 
     def expand(self, dumps):
         side = {}
         for name, label, keys in (
             ("repeated_keys", "RepeatedSet", self._repeated_keys),
             ("opening_keys", "OpeningSet", self._opening_keys),
+            ("continuation_keys", "ContinuationSet", self._continuation_keys),
         ):
             if keys is not None:
                 # one frozenset side input: built once, not converted again for every dump

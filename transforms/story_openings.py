@@ -18,7 +18,7 @@ right above it (the headline then opens the story: see split_stories.find_titles
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,8 +32,7 @@ PRECEDING_WORDS = 6  # of the line above the headline: what tells one page from 
 MAX_SKIPPED = 3  # bylines, datelines and built-in boilerplate passed over between headline and lede
 # Only the start of a paragraph is read for its key (a paragraph may be thousands of characters).
 _KEY_CHARS = 300
-# Punctuation read as a space in a key: copies of a paragraph differ in quotes and dashes.
-_PUNCTUATION_AS_SPACE = str.maketrans(dict.fromkeys(string.punctuation + "‘’“”«»–—…", " "))
+_WORD_RE = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,17 @@ class OpeningConfig:
     enabled: bool = True
 
 
+def normalized_words(text: str) -> list[str]:
+    """The words of a text, lower-cased, punctuation and spacing ignored (copies of a paragraph
+    differ in quotes, dashes and spaces)."""
+    return _WORD_RE.findall(text.lower())
+
+
 def opening_key(text: str) -> str | None:
-    """Key of a paragraph as an opening: its first OPENING_WORDS words, lower-cased, punctuation
-    and spacing ignored (copies differ in quotes and spaces); None for a shorter paragraph. The
-    words themselves, not a hash: a paragraph's key is looked up for every paragraph split, and
-    only the few learned ones are kept."""
-    words = text[:_KEY_CHARS].lower().translate(_PUNCTUATION_AS_SPACE).split(maxsplit=OPENING_WORDS)
+    """Key of a paragraph as an opening: its first OPENING_WORDS normalized_words; None for a
+    shorter paragraph. The words themselves, not a hash: a paragraph's key is looked up for every
+    paragraph split, and only the few learned ones are kept."""
+    words = normalized_words(text[:_KEY_CHARS])
     if len(words) < OPENING_WORDS:
         return None
     return " ".join(words[:OPENING_WORDS])
@@ -122,7 +126,8 @@ def is_learned_opening(stats: OpeningStats, config: OpeningConfig) -> bool:
 
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
-from transforms.repeated_lines import CappedDistinctFn  # noqa: E402
+from transforms import counters  # noqa: E402
+from transforms.repeated_lines import CappedDistinctFn, LearnedKeysFn  # noqa: E402
 
 
 class FindStoryOpenings(beam.PTransform):
@@ -143,5 +148,5 @@ class FindStoryOpenings(beam.PTransform):
             | "Openings" >> beam.FlatMap(dump_opening_votes)
             | "Stats" >> beam.CombinePerKey(CappedDistinctFn(config.min_dumps, OpeningStats))
             | "Learned" >> beam.Filter(lambda kv: is_learned_opening(kv[1], config))
-            | "Keys" >> beam.Map(lambda kv: kv[0])
+            | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_OPENINGS))
         )

@@ -145,7 +145,15 @@ def test_throughput_benchmarks_plain_loop_finds_the_pipelines_stories(sample_run
     assert measured["dumps"] == 8
     assert measured["stories"] == len(ids)
     assert measured["stories_digest"] == hashlib.sha256("\n".join(ids).encode()).hexdigest()
-    assert set(measured["cpu_s"]) == {"read", "repeated lines", "story openings", "split", "parse", "sketch"}
+    assert set(measured["cpu_s"]) == {
+        "read",
+        "repeated lines",
+        "story openings",
+        "story continuations",
+        "split",
+        "parse",
+        "sketch",
+    }
     # split, parse and sketch are timed again on two halves (the cost of parallel memos)
     assert set(measured["split_parse_sketch_cpu_s"]) == {"one loop", "two halves"}
     assert measured["split_parse_sketch_cpu_s"]["one loop"] > 0
