@@ -447,34 +447,35 @@ def _repeated_keys(dumps: list) -> frozenset[str]:
     return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
 
 
+def _counted_keys(dumps: list, votes_of: Callable, cap: int, learned: Callable) -> frozenset[str]:
+    """The keys a FindStoryOpenings/FindStoryContinuations-like stage learns, by its own counting
+    rule (DistinctCountFn) folded in one accumulator per key."""
+    from transforms.learned_keys import DistinctCountFn
+
+    counting = DistinctCountFn(cap)
+    votes: dict[str, tuple] = {}
+    for dump in dumps:
+        for key, vote in votes_of(dump):
+            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
+    return frozenset(k for k, acc in votes.items() if learned(counting.extract_output(acc)))
+
+
 def _opening_keys(dumps: list) -> frozenset[str]:
-    """FindStoryOpenings' verdict, by the stage's own counting rule, as `_repeated_keys`."""
-    from transforms import repeated_lines as rl
     from transforms import story_openings as so
 
     config = so.OpeningConfig()
-    counting = rl.CappedDistinctFn(config.min_dumps, so.OpeningStats)
-    votes: dict[str, tuple] = {}
-    for dump in dumps:
-        for key, vote in so.dump_opening_votes(dump):
-            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
-    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
-    return frozenset(k for k, opening in stats.items() if so.is_learned_opening(opening, config))
+    return _counted_keys(
+        dumps, so.dump_opening_votes, config.min_dumps, lambda n: so.is_learned_opening(n, config)
+    )
 
 
 def _continuation_keys(dumps: list) -> frozenset[str]:
-    """FindStoryContinuations' verdict, by the stage's own counting rule, as `_repeated_keys`."""
-    from transforms import repeated_lines as rl
     from transforms import story_continuations as sc
 
     config = sc.ContinuationConfig()
-    counting = rl.CappedDistinctFn(config.min_dumps, sc.PairStats)
-    votes: dict[str, tuple] = {}
-    for dump in dumps:
-        for key, vote in sc.dump_pair_votes(dump):
-            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
-    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
-    return frozenset(k for k, pair in stats.items() if sc.is_learned_continuation(pair, config))
+    return _counted_keys(
+        dumps, sc.dump_pair_votes, config.min_dumps, lambda n: sc.is_learned_continuation(n, config)
+    )
 
 
 def _learned(dumps: list, timed: Callable) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

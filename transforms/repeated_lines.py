@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from transforms import line_cues
@@ -127,22 +127,21 @@ def is_repeated_boilerplate(stats: LineStats, config: RepeatConfig) -> bool:
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
+from transforms.learned_keys import LearnedKeysFn  # noqa: E402
 
 
 class CappedDistinctFn(beam.CombineFn):
-    """Distinct values of each field of a key's votes (for a line: dumps, next-line contexts and
-    preceding contexts), counted up to `cap` each, as a `stats` record (one count per field).
+    """Distinct dumps, next-line contexts and preceding contexts of a line, counted up to `cap`
+    each.
 
     The cap bounds memory however often a line repeats: only "at least cap" matters.
     """
 
-    def __init__(self, cap: int, stats: type = LineStats):
+    def __init__(self, cap: int):
         self._cap = cap
-        self._stats = stats
-        self._width = len(fields(stats))
 
     def create_accumulator(self):
-        return (frozenset(),) * self._width
+        return (frozenset(), frozenset(), frozenset())
 
     def _add(self, acc, more):
         cap = self._cap
@@ -168,21 +167,7 @@ class CappedDistinctFn(beam.CombineFn):
         return out
 
     def extract_output(self, acc):
-        return self._stats(*(len(values) for values in acc))
-
-
-class LearnedKeysFn(beam.DoFn):
-    """(key, stats) -> key, counted in the named counter: what a corpus-learning stage learned."""
-
-    def __init__(self, counter_name: str):
-        self._counter_name = counter_name
-
-    def setup(self):
-        self._learned = counters.counter(self._counter_name)
-
-    def process(self, element):
-        self._learned.inc()
-        yield element[0]
+        return LineStats(*(len(values) for values in acc))
 
 
 class FindRepeatedLines(beam.PTransform):

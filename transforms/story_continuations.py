@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms import line_cues
-from transforms.records import record_key
+from transforms.learned_keys import value_id
 from transforms.story_openings import normalized_words
 
 PAIR_WORDS = 6  # of each side of a pair: the end of the first line, the start of the second
@@ -56,32 +56,27 @@ def content_lines(text: str) -> list[str]:
     ]
 
 
-def dump_pair_votes(dump) -> Iterator[tuple[str, tuple[str, str]]]:
-    """(pair key, (record_key of the dump, first words of its first line)): a dump's votes, one
-    per pair of consecutive content lines (its first occurrence)."""
+def dump_pair_votes(dump) -> Iterator[tuple[str, int]]:
+    """(pair key, value_id of the first words of the dump's first line): a dump's votes, one per
+    pair of consecutive content lines (its first occurrence). min_dumps different first lines
+    are also min_dumps dumps."""
     lines = content_lines(dump.text)
     if len(lines) < 2:
         return
-    dump_key = record_key(dump.uri, dump.record)
-    page = " ".join(normalized_words(lines[0][:_WINDOW])[:PAGE_WORDS])
+    page = value_id(" ".join(normalized_words(lines[0][:_WINDOW])[:PAGE_WORDS]))
     seen = set()
     previous_end = line_end(lines[0])
     for line in lines[1:]:
         key = pair_key(previous_end, line_start(line))
         if key not in seen:
             seen.add(key)
-            yield key, (dump_key, page)
+            yield key, page
         previous_end = line_end(line)
 
 
-@dataclass(frozen=True)
-class PairStats:
-    dumps: int
-    pages: int  # different first lines of those dumps
-
-
-def is_learned_continuation(stats: PairStats, config: ContinuationConfig) -> bool:
-    return stats.dumps >= config.min_dumps and stats.pages >= config.min_dumps
+def is_learned_continuation(pages: int, config: ContinuationConfig) -> bool:
+    """pages: how many dumps with different first lines show the pair (capped)."""
+    return pages >= config.min_dumps
 
 
 # ---------------------------------------------------------------- Beam stage
@@ -89,7 +84,7 @@ def is_learned_continuation(stats: PairStats, config: ContinuationConfig) -> boo
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
-from transforms.repeated_lines import CappedDistinctFn, LearnedKeysFn  # noqa: E402
+from transforms.learned_keys import DistinctCountFn, LearnedKeysFn  # noqa: E402
 
 
 class FindStoryContinuations(beam.PTransform):
@@ -108,7 +103,7 @@ class FindStoryContinuations(beam.PTransform):
         return (
             dumps
             | "Pairs" >> beam.FlatMap(dump_pair_votes)
-            | "Stats" >> beam.CombinePerKey(CappedDistinctFn(config.min_dumps, PairStats))
+            | "Stats" >> beam.CombinePerKey(DistinctCountFn(config.min_dumps))
             | "Learned" >> beam.Filter(lambda kv: is_learned_continuation(kv[1], config))
             | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_CONTINUATIONS))
         )

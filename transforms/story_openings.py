@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms import line_cues
+from transforms.learned_keys import value_id
 from transforms.records import record_key
 
 OPENING_WORDS = 10  # of a paragraph: its key; a shorter paragraph is never learned
@@ -101,25 +102,21 @@ def cued_openings(text: str) -> Iterator[tuple[str, str | None]]:
         previous = line
 
 
-def dump_opening_votes(dump) -> Iterator[tuple[str, tuple[str, str]]]:
-    """(opening key, (record_key of the dump, key of what precedes)): a dump's votes, one per
-    opening (its first occurrence). The top of the dump votes as a context of its own."""
+def dump_opening_votes(dump) -> Iterator[tuple[str, int]]:
+    """(opening key, value_id of what stands above its headline): a dump's votes, one per opening
+    (its first occurrence). The top of the dump votes as a text of its own (its record key).
+    One vote per dump: min_dumps different texts above are also min_dumps dumps."""
     seen = set()
-    dump_key = record_key(dump.uri, dump.record)
+    top = f"top of {record_key(dump.uri, dump.record)}"
     for key, preceding in cued_openings(dump.text):
         if key not in seen:
             seen.add(key)
-            yield key, (dump_key, f"top of {dump_key}" if preceding is None else preceding)
+            yield key, value_id(top if preceding is None else preceding)
 
 
-@dataclass(frozen=True)
-class OpeningStats:
-    dumps: int
-    preceding: int  # different texts above its headline
-
-
-def is_learned_opening(stats: OpeningStats, config: OpeningConfig) -> bool:
-    return stats.dumps >= config.min_dumps and stats.preceding >= config.min_dumps
+def is_learned_opening(preceding: int, config: OpeningConfig) -> bool:
+    """preceding: how many different texts stand above the paragraph's headline (capped)."""
+    return preceding >= config.min_dumps
 
 
 # ---------------------------------------------------------------- Beam stage
@@ -127,7 +124,7 @@ def is_learned_opening(stats: OpeningStats, config: OpeningConfig) -> bool:
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
-from transforms.repeated_lines import CappedDistinctFn, LearnedKeysFn  # noqa: E402
+from transforms.learned_keys import DistinctCountFn, LearnedKeysFn  # noqa: E402
 
 
 class FindStoryOpenings(beam.PTransform):
@@ -146,7 +143,7 @@ class FindStoryOpenings(beam.PTransform):
         return (
             dumps
             | "Openings" >> beam.FlatMap(dump_opening_votes)
-            | "Stats" >> beam.CombinePerKey(CappedDistinctFn(config.min_dumps, OpeningStats))
+            | "Stats" >> beam.CombinePerKey(DistinctCountFn(config.min_dumps))
             | "Learned" >> beam.Filter(lambda kv: is_learned_opening(kv[1], config))
             | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_OPENINGS))
         )

@@ -7,12 +7,12 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import offline_test_pipeline
+from transforms.learned_keys import value_id
 from transforms.records import Dump
 from transforms.split_stories import CUE_KICKER, ROLE_TITLE, split_text
 from transforms.story_continuations import (
     ContinuationConfig,
     FindStoryContinuations,
-    PairStats,
     dump_pair_votes,
     is_learned_continuation,
     line_end,
@@ -48,17 +48,14 @@ def test_a_pair_is_read_by_its_words_whatever_the_quotes_and_spaces() -> None:
 def test_a_dump_votes_for_each_pair_of_lines_past_bylines_and_ads() -> None:
     text = "\n".join([FEATURE[0], "By A Reporter", FEATURE[1], "Advertisement", FEATURE[2]])
     votes = list(dump_pair_votes(Dump("mem://a.txt", -1, text)))
-    page = "all black magic new zealand rugby"
-    assert votes == [
-        (_key(FEATURE[0], FEATURE[1]), ("mem://a.txt\n-1", page)),
-        (_key(FEATURE[1], FEATURE[2]), ("mem://a.txt\n-1", page)),
-    ]
+    page = value_id("all black magic new zealand rugby")
+    assert votes == [(_key(FEATURE[0], FEATURE[1]), page), (_key(FEATURE[1], FEATURE[2]), page)]
 
 
-def test_learned_needs_dumps_and_pages_that_open_differently() -> None:
+def test_learned_needs_pages_that_open_differently() -> None:
     config = ContinuationConfig(min_dumps=3)
-    assert is_learned_continuation(PairStats(dumps=3, pages=3), config)
-    assert not is_learned_continuation(PairStats(dumps=9, pages=1), config)  # one page crawled 9 times
+    assert is_learned_continuation(3, config)
+    assert not is_learned_continuation(2, config)
 
 
 def test_find_story_continuations_stage() -> None:
