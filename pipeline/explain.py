@@ -2,7 +2,9 @@
 
 For every line: the story it went to (or `-` for boilerplate), its role, and at each story
 start the cue that opened it with its score; after each story, the parsed kind, title,
-kicker, deck and truncation. No Beam pipeline runs: it calls the stages' pure functions.
+kicker, deck and truncation. No Beam pipeline runs: it calls the stages' pure functions, on
+the one dump alone, so what a run learns from the whole corpus (repeated lines, story openings,
+continuations) is not applied: a line or boundary that evidence decides may differ in a run.
 """
 
 from __future__ import annotations

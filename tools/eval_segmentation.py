@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Fast development loop: split + parse a folder of dumps with the pure functions (no Beam,
-no dedup; every story its own cluster) and write contract JSONL for the bench scorer.
+no dedup; every story its own cluster) and write contract JSONL for the bench scorer. Each dump
+is split alone: what a run learns from the whole corpus (repeated lines, story openings,
+continuations) is not applied, so the scores can differ from a pipeline run's.
 
   python tools/eval_segmentation.py DUMPS_DIR OUT.jsonl
   python ../shared/bench/score.py --gold ../shared/bench/dev --pred OUT.jsonl

@@ -606,20 +606,24 @@ _PAIRED_OUT = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line
 
 
 def joined_lines(lines: Sequence[TextLine], continuations: frozenset[str]) -> frozenset[int]:
-    """Indices of the lines whose pair with the line above (story_continuations.pair_key, over
-    lines that are no built-in boilerplate) is in `continuations`."""
+    """Indices of the story lines whose pair with the line above (story_continuations.pair_key,
+    over lines that are no built-in boilerplate) is in `continuations`, when that line is a
+    story line too: a line learned as site chrome ("Most read") before the same teaser on many
+    pages joins nothing."""
     if not continuations:
         return frozenset()
     joined = set()
     previous_end: str | None = None
+    previous_is_story = False
     for i, ln in enumerate(lines):
         if ln.role in _PAIRED_OUT:
             continue
-        if previous_end is not None:
+        is_story = ln.role in CONTENT_ROLES
+        if previous_end is not None and previous_is_story and is_story:
             key = story_continuations.pair_key(previous_end, story_continuations.line_start(ln.text))
             if key in continuations:
                 joined.add(i)
-        previous_end = story_continuations.line_end(ln.text)
+        previous_end, previous_is_story = story_continuations.line_end(ln.text), is_story
     return frozenset(joined)
 
 

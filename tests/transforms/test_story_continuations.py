@@ -9,6 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import offline_test_pipeline
 from transforms.learned_keys import value_id
 from transforms.records import Dump
+from transforms.repeated_lines import line_key
 from transforms.split_stories import CUE_KICKER, ROLE_TITLE, split_text
 from transforms.story_continuations import (
     ContinuationConfig,
@@ -86,3 +87,18 @@ def test_a_kicker_still_opens_a_story_after_a_learned_pair() -> None:
     text = "\n".join([*FEATURE, kicker])
     result = split_text(text, continuations=frozenset({_key(FEATURE[4], kicker)}))
     assert result.cues[-1] == CUE_KICKER
+
+
+def test_a_pair_after_a_line_learned_as_chrome_joins_nothing() -> None:
+    """Site chrome learned as boilerplate ("Most read") stands before the same teaser headline
+    on many pages: the headline still opens its story."""
+    chrome, headline = "Most read on the site", "Harbour strike ends after ten days"
+    lede = "Dock workers at the port of Felixstowe voted on Monday to end a strike that had lasted ten days."
+    text = "\n".join([*FEATURE, chrome, headline, lede])
+    result = split_text(
+        text,
+        repeated=frozenset({line_key(chrome)}),
+        continuations=frozenset({_key(chrome, headline)}),
+    )
+    assert result.lines[6].role == ROLE_TITLE
+    assert result.stories[-1][0] == 6
