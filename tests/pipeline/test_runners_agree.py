@@ -1,6 +1,8 @@
 """The same output on every engine storysift targets, and the package ships to remote workers.
 
-Three configurations of the CLI on samples/ must write byte-identical files and equal counts:
+Three configurations of the CLI on samples/ (and on tests/data/recurring/: three pages sharing an
+article, from which the split learns a story opening and two continuations, so the side inputs
+the corpus-learning stages build are not empty) must write byte-identical files and equal counts:
 
 - the default runner (Beam's FnApiRunner, in memory), run in this process with Beam's
   PrismRunner booby-trapped, so the default path is also shown never to try Prism's download;
@@ -44,6 +46,8 @@ from pipeline.runners import OfflineDirectRunner, runner_for
 from tests.conftest import ROOT, SAMPLES
 
 SAMPLE_GLOBS = ["samples/*.txt", "samples/*.jsonl", "samples/*.gz"]
+RECURRING = ROOT / "tests" / "data" / "recurring"
+INPUT_GLOBS = [*SAMPLE_GLOBS, "recurring/*.txt"]
 RUN_TIMEOUT = 300  # seconds per pipeline run: bounds a hang, not an expected time
 POOL_START_TIMEOUT = 60
 # Files that hold the wall time, the runner's name or the output path (the report: compared by its
@@ -139,6 +143,7 @@ def three_runs(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("runners")
     work = tmp / "work"
     shutil.copytree(SAMPLES, work / "samples")  # relative uris, the same in every run
+    shutil.copytree(RECURRING, work / "recurring")
     env = subprocess_env(tmp)
     pool_log = tmp / "pool.log"
     logs = [pool_log.open("wb")]
@@ -162,7 +167,7 @@ def three_runs(tmp_path_factory) -> dict[str, Path]:
                 f"--environment_config=127.0.0.1:{port}",
             ],
         }
-        inputs = [arg for glob in SAMPLE_GLOBS for arg in ("--input", glob)]
+        inputs = [arg for glob in INPUT_GLOBS for arg in ("--input", glob)]
         for name, extra in configs.items():
             logs.append(log := (tmp / f"{name}.log").open("wb"))
             runs[name] = subprocess.Popen(
@@ -229,7 +234,10 @@ def test_every_engine_writes_byte_identical_files(three_runs: dict[str, Path]) -
 def test_every_engine_reports_the_same_counts(three_runs: dict[str, Path]) -> None:
     reports = {name: json.loads((out / "report.json").read_text()) for name, out in three_runs.items()}
     counts = reports["in_memory"]["counts"]
-    assert counts["read"]["dumps"] == 8 and counts["write"]["clean"] >= 10
+    assert counts["read"]["dumps"] == 8 + 3 and counts["write"]["clean"] >= 10
+    # what the corpus taught the split went through each runner's side inputs
+    assert counts["split"]["learned_openings"] >= 1 and counts["split"]["opened_at_learned_openings"] >= 1
+    assert counts["split"]["learned_continuations"] >= 2
     for name in ("multi_processing", "portable"):
         assert reports[name]["counts"] == counts, name
     assert reports["portable"]["runner"] == "PortableRunner"
