@@ -442,7 +442,7 @@ def explicit_boundaries(
         if i in joined:
             current.append(i)
         elif i in known and not _headlines_only(lines, current):
-            head = _head_above(lines, current, i)
+            head = _head_above(lines, current, i, joined)
             moved = current[len(current) - head :]
             del current[len(current) - head :]
             scanned.pop(id(current), None)  # it shrank: scan it again when asked
@@ -557,10 +557,13 @@ def _title_at_open(lines: list[TextLine], piece: Sequence[int]) -> None:
 MAX_HEAD_LINES = 2  # headline and standfirst
 
 
-def _head_above(lines: Sequence[TextLine], block: Sequence[int], i: int) -> int:
+def _head_above(
+    lines: Sequence[TextLine], block: Sequence[int], i: int, joined: frozenset[int] = frozenset()
+) -> int:
     """How many trailing entries of `block` are the head of the story that line i opens: up to
     MAX_HEAD_LINES headline-shaped paragraphs right above it (with the non-story lines between)
-    that share a content word with it, never the block's first content line."""
+    that share a content word with it, never the block's first content line, and never a line
+    in `joined` (learned to follow the line above it: the story does not open there)."""
     lede = set(content_terms(lines[i].text))
     taken = heads = 0
     for pos in range(len(block) - 1, 0, -1):
@@ -573,6 +576,7 @@ def _head_above(lines: Sequence[TextLine], block: Sequence[int], i: int) -> int:
             or not line_cues.looks_like_title(line.text)
             or not lede & set(content_terms(line.text))
             or not any(lines[j].role in CONTENT_ROLES for j in block[:pos])
+            or block[pos] in joined
         ):
             break
         heads += 1

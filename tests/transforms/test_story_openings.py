@@ -162,3 +162,21 @@ def test_a_cut_off_paragraph_above_a_learned_opening_is_no_headline() -> None:
 def test_without_learned_openings_the_split_is_unchanged() -> None:
     text = f"{ARTICLE_ABOVE} more\n{LEDE}\n{SECOND}"
     assert CUE_OPENING not in [cue for cue, _ in _stories(text, frozenset())]
+
+
+def test_the_story_opens_below_a_headline_shaped_line_learned_to_follow_the_line_above() -> None:
+    """A subheading-like line the corpus shows after the paragraph above it stays in that story,
+    even when it shares a word with the learned opening under it."""
+    from transforms.story_continuations import line_end, line_start, pair_key
+
+    above = "Councillors said the money for the Felixstowe library would keep all branches open next year."
+    subheading = "Felixstowe port news"
+    text = "\n".join([above, subheading, LEDE, SECOND])
+    learned = frozenset({opening_key(LEDE)})
+    assert _stories(text, learned)[-1][1][0] == f"{ROLE_TITLE}:Felixstowe p"  # climbed to it
+    joined = frozenset({pair_key(line_end(above), line_start(subheading))})
+    result = split_text(text, openings=learned, continuations=joined)
+    assert [[result.lines[i].text[:12] for i in s] for s in result.stories] == [
+        [above[:12], subheading[:12]],
+        [LEDE[:12], SECOND[:12]],
+    ]
