@@ -432,58 +432,17 @@ def _read_dumps(files: list[Path], timed: Callable) -> list:
     return dumps
 
 
-def _repeated_keys(dumps: list) -> frozenset[str]:
-    """FindRepeatedLines' verdict, by the stage's own counting rule (CappedDistinctFn) folded in
-    one accumulator per line."""
-    from transforms import repeated_lines as rl
-
-    config = rl.RepeatConfig()
-    counting = rl.CappedDistinctFn(max(config.min_dumps, config.min_contexts))
-    votes: dict[str, tuple] = {}
-    for dump in dumps:
-        for key, vote in rl.dump_line_votes(dump):
-            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
-    stats = {k: counting.extract_output(acc) for k, acc in votes.items()}
-    return frozenset(k for k, line in stats.items() if rl.is_repeated_boilerplate(line, config))
-
-
-def _counted_keys(dumps: list, votes_of: Callable, cap: int, learned: Callable) -> frozenset[str]:
-    """The keys a FindStoryOpenings/FindStoryContinuations-like stage learns, by its own counting
-    rule (DistinctCountFn) folded in one accumulator per key."""
-    from transforms.learned_keys import DistinctCountFn
-
-    counting = DistinctCountFn(cap)
-    votes: dict[str, tuple] = {}
-    for dump in dumps:
-        for key, vote in votes_of(dump):
-            votes[key] = counting.add_input(votes.get(key) or counting.create_accumulator(), vote)
-    return frozenset(k for k, acc in votes.items() if learned(counting.extract_output(acc)))
-
-
-def _opening_keys(dumps: list) -> frozenset[str]:
-    from transforms import story_openings as so
-
-    config = so.OpeningConfig()
-    return _counted_keys(
-        dumps, so.dump_opening_votes, config.min_dumps, lambda n: so.is_learned_opening(n, config)
-    )
-
-
-def _continuation_keys(dumps: list) -> frozenset[str]:
-    from transforms import story_continuations as sc
-
-    config = sc.ContinuationConfig()
-    return _counted_keys(
-        dumps, sc.dump_pair_votes, config.min_dumps, lambda n: sc.is_learned_continuation(n, config)
-    )
-
-
 def _learned(dumps: list, timed: Callable) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The split's three side inputs over all the dumps: repeated lines, openings, continuations."""
+    from transforms.repeated_lines import FindRepeatedLines
+    from transforms.story_continuations import FindStoryContinuations
+    from transforms.story_openings import FindStoryOpenings
+
+    # each stage's own rule (LearnKeys.learn), with its default configuration
     return (
-        timed("repeated lines", _repeated_keys, dumps),
-        timed("story openings", _opening_keys, dumps),
-        timed("story continuations", _continuation_keys, dumps),
+        timed("repeated lines", FindRepeatedLines().learn, dumps),
+        timed("story openings", FindStoryOpenings().learn, dumps),
+        timed("story continuations", FindStoryContinuations().learn, dumps),
     )
 
 

@@ -7,6 +7,7 @@ frozenset side input of SplitStories. Only keys and 64-bit values are shuffled, 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 
 import apache_beam as beam
 
@@ -42,6 +43,53 @@ class DistinctCountFn(beam.CombineFn):
 
     def extract_output(self, acc: tuple) -> int:
         return len(acc)
+
+
+class LearnKeys(beam.PTransform):
+    """PCollection[Dump] -> PCollection[str]: the keys the dumps vote for that pass.
+
+    `votes_of(dump)` gives (key, vote) pairs, `counting` folds a key's votes into its stats and
+    `learned(stats)` says whether the key is learned; each pass is counted in `counter_name`.
+    Disabled, it learns nothing. The corpus-learning stages are this with their own rules.
+    """
+
+    def __init__(
+        self,
+        votes_of: Callable[[object], Iterable[tuple[str, object]]],
+        counting: beam.CombineFn,
+        learned: Callable[[object], bool],
+        counter_name: str,
+        enabled: bool = True,
+    ):
+        super().__init__()
+        self._votes_of, self._counting, self._learned = votes_of, counting, learned
+        self._counter_name, self._enabled = counter_name, enabled
+
+    def learn(self, dumps: Iterable) -> frozenset[str]:
+        """The same rule in a plain loop, one accumulator per key (no Beam: benchmarks/throughput.py
+        times the text stages with it)."""
+        if not self._enabled:
+            return frozenset()
+        counting, accumulators = self._counting, {}
+        for dump in dumps:
+            for key, vote in self._votes_of(dump):
+                acc = accumulators.get(key)
+                accumulators[key] = counting.add_input(
+                    counting.create_accumulator() if acc is None else acc, vote
+                )
+        return frozenset(k for k, acc in accumulators.items() if self._learned(counting.extract_output(acc)))
+
+    def expand(self, dumps):
+        if not self._enabled:
+            return dumps | "None" >> beam.FlatMap(lambda _: ())
+        learned = self._learned
+        return (
+            dumps
+            | "Votes" >> beam.FlatMap(self._votes_of)
+            | "Stats" >> beam.CombinePerKey(self._counting)
+            | "Learned" >> beam.Filter(lambda kv: learned(kv[1]))
+            | "Keys" >> beam.ParDo(LearnedKeysFn(self._counter_name))
+        )
 
 
 class LearnedKeysFn(beam.DoFn):

@@ -25,6 +25,7 @@ that is copied with its article:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def is_repeated_boilerplate(stats: LineStats, config: RepeatConfig) -> bool:
 import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
-from transforms.learned_keys import LearnedKeysFn  # noqa: E402
+from transforms.learned_keys import LearnKeys  # noqa: E402
 
 
 class CappedDistinctFn(beam.CombineFn):
@@ -170,7 +171,7 @@ class CappedDistinctFn(beam.CombineFn):
         return LineStats(*(len(values) for values in acc))
 
 
-class FindRepeatedLines(beam.PTransform):
+class FindRepeatedLines(LearnKeys):
     """PCollection[Dump] -> PCollection[str]: keys of lines learned as boilerplate.
 
     Only line keys are shuffled, never texts. SplitStories takes the result as its
@@ -178,17 +179,10 @@ class FindRepeatedLines(beam.PTransform):
     """
 
     def __init__(self, config: RepeatConfig = RepeatConfig()):
-        super().__init__()
-        self._config = config
-
-    def expand(self, dumps):
-        config = self._config
-        if not config.enabled:
-            return dumps | "None" >> beam.FlatMap(lambda _: ())
-        return (
-            dumps
-            | "LineContexts" >> beam.FlatMap(dump_line_votes)
-            | "Stats" >> beam.CombinePerKey(CappedDistinctFn(max(config.min_dumps, config.min_contexts)))
-            | "Repeated" >> beam.Filter(lambda kv: is_repeated_boilerplate(kv[1], config))
-            | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_BOILERPLATE))
+        super().__init__(
+            dump_line_votes,
+            CappedDistinctFn(max(config.min_dumps, config.min_contexts)),
+            functools.partial(is_repeated_boilerplate, config=config),
+            counters.LEARNED_BOILERPLATE,
+            config.enabled,
         )

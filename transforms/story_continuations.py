@@ -13,6 +13,7 @@ article, from passing for copies.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,29 +82,21 @@ def is_learned_continuation(pages: int, config: ContinuationConfig) -> bool:
 
 # ---------------------------------------------------------------- Beam stage
 
-import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
-from transforms.learned_keys import DistinctCountFn, LearnedKeysFn  # noqa: E402
+from transforms.learned_keys import DistinctCountFn, LearnKeys  # noqa: E402
 
 
-class FindStoryContinuations(beam.PTransform):
+class FindStoryContinuations(LearnKeys):
     """PCollection[Dump] -> PCollection[str]: keys (pair_key) of line pairs learned as
     continuations. Only keys are shuffled, never texts. SplitStories takes the result as its
     `continuation_keys` (one frozenset side input)."""
 
     def __init__(self, config: ContinuationConfig = ContinuationConfig()):
-        super().__init__()
-        self._config = config
-
-    def expand(self, dumps):
-        config = self._config
-        if not config.enabled:
-            return dumps | "None" >> beam.FlatMap(lambda _: ())
-        return (
-            dumps
-            | "Pairs" >> beam.FlatMap(dump_pair_votes)
-            | "Stats" >> beam.CombinePerKey(DistinctCountFn(config.min_dumps))
-            | "Learned" >> beam.Filter(lambda kv: is_learned_continuation(kv[1], config))
-            | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_CONTINUATIONS))
+        super().__init__(
+            dump_pair_votes,
+            DistinctCountFn(config.min_dumps),
+            functools.partial(is_learned_continuation, config=config),
+            counters.LEARNED_CONTINUATIONS,
+            config.enabled,
         )

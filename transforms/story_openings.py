@@ -18,6 +18,7 @@ right above it (the headline then opens the story: see split_stories.find_titles
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,29 +122,21 @@ def is_learned_opening(preceding: int, config: OpeningConfig) -> bool:
 
 # ---------------------------------------------------------------- Beam stage
 
-import apache_beam as beam  # noqa: E402  (pure functions above need no Beam)
 
 from transforms import counters  # noqa: E402
-from transforms.learned_keys import DistinctCountFn, LearnedKeysFn  # noqa: E402
+from transforms.learned_keys import DistinctCountFn, LearnKeys  # noqa: E402
 
 
-class FindStoryOpenings(beam.PTransform):
+class FindStoryOpenings(LearnKeys):
     """PCollection[Dump] -> PCollection[str]: keys (opening_key) of paragraphs learned as story
     openings. Only keys are shuffled, never texts. SplitStories takes the result as its
     `opening_keys` (one frozenset side input)."""
 
     def __init__(self, config: OpeningConfig = OpeningConfig()):
-        super().__init__()
-        self._config = config
-
-    def expand(self, dumps):
-        config = self._config
-        if not config.enabled:
-            return dumps | "None" >> beam.FlatMap(lambda _: ())
-        return (
-            dumps
-            | "Openings" >> beam.FlatMap(dump_opening_votes)
-            | "Stats" >> beam.CombinePerKey(DistinctCountFn(config.min_dumps))
-            | "Learned" >> beam.Filter(lambda kv: is_learned_opening(kv[1], config))
-            | "Keys" >> beam.ParDo(LearnedKeysFn(counters.LEARNED_OPENINGS))
+        super().__init__(
+            dump_opening_votes,
+            DistinctCountFn(config.min_dumps),
+            functools.partial(is_learned_opening, config=config),
+            counters.LEARNED_OPENINGS,
+            config.enabled,
         )

@@ -8,7 +8,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import offline_test_pipeline
-from transforms.learned_keys import DistinctCountFn, LearnedKeysFn, value_id
+from transforms.learned_keys import DistinctCountFn, LearnedKeysFn, LearnKeys, value_id
 
 
 def _count(fn: DistinctCountFn, values) -> tuple:
@@ -46,3 +46,13 @@ def test_keys_with_enough_distinct_values_pass_through_the_stage() -> None:
             | beam.ParDo(LearnedKeysFn("test.learned"))
         )
         assert_that(keys, equal_to(["k1", "k3"]))
+
+
+def test_the_plain_loop_learns_what_the_stage_learns() -> None:
+    """LearnKeys.learn (the benchmark's loop) applies the stage's rule to the same votes."""
+    votes = {"a": [("k1", 1), ("k2", 1)], "b": [("k1", 2), ("k2", 1)], "c": [("k1", 3), ("k3", 9)]}
+    stage = LearnKeys(lambda dump: votes[dump], DistinctCountFn(2), lambda n: n >= 2, "test.learned")
+    assert stage.learn(["a", "b", "c"]) == {"k1"}
+    assert LearnKeys(votes.get, DistinctCountFn(2), bool, "test.learned", enabled=False).learn(["a"]) == set()
+    with offline_test_pipeline() as p:
+        assert_that(p | beam.Create(["a", "b", "c"]) | stage, equal_to(["k1"]))
