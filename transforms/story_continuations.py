@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from transforms import line_cues
 from transforms.learned_keys import value_id
-from transforms.story_openings import normalized_words
+from transforms.story_openings import first_words, last_words
 
 PAIR_WORDS = 6  # of each side of a pair: the end of the first line, the start of the second
 PAGE_WORDS = 6  # of a page's first line: what tells one page from another
@@ -35,12 +35,12 @@ class ContinuationConfig:
 
 def line_end(text: str) -> str:
     """The last PAIR_WORDS words of a line, normalised as story_openings reads words."""
-    return " ".join(normalized_words(text[-_WINDOW:])[-PAIR_WORDS:])
+    return " ".join(last_words(text, PAIR_WORDS, _WINDOW))
 
 
 def line_start(text: str) -> str:
     """The first PAIR_WORDS words of a line, normalised as story_openings reads words."""
-    return " ".join(normalized_words(text[:_WINDOW])[:PAIR_WORDS])
+    return " ".join(first_words(text, PAIR_WORDS, _WINDOW))
 
 
 def pair_key(end: str, start: str) -> str:
@@ -64,7 +64,7 @@ def dump_pair_votes(dump) -> Iterator[tuple[str, int]]:
     lines = content_lines(dump.text)
     if len(lines) < 2:
         return
-    page = value_id(" ".join(normalized_words(lines[0][:_WINDOW])[:PAGE_WORDS]))
+    page = value_id(" ".join(first_words(lines[0], PAGE_WORDS, _WINDOW)))
     seen = set()
     previous_end = line_end(lines[0])
     for line in lines[1:]:

@@ -49,14 +49,43 @@ def normalized_words(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())
 
 
+# Characters read first for `count` words (news words average under six characters with their
+# space): one word more than asked is enough to know the asked ones are whole.
+def _probe_chars(count: int) -> int:
+    return 8 * (count + 1)
+
+
+def first_words(text: str, count: int, window: int) -> list[str]:
+    """normalized_words(text[:window])[:count], reading a short prefix first: keys are taken
+    for every line of every dump, and the regex costs by the character. When the prefix holds
+    more than `count` words, the first `count` are whole and the same as in the window's."""
+    probe = _probe_chars(count)
+    if probe < window:
+        words = normalized_words(text[:probe])
+        if len(words) > count:
+            return words[:count]
+    return normalized_words(text[:window])[:count]
+
+
+def last_words(text: str, count: int, window: int) -> list[str]:
+    """normalized_words(text[-window:])[-count:], reading a short suffix first (as first_words:
+    with more than `count` words in it, only its first word may be cut, and it is not taken)."""
+    probe = _probe_chars(count)
+    if probe < window:
+        words = normalized_words(text[-probe:])
+        if len(words) > count:
+            return words[-count:]
+    return normalized_words(text[-window:])[-count:]
+
+
 def opening_key(text: str) -> str | None:
     """Key of a paragraph as an opening: its first OPENING_WORDS normalized_words; None for a
     shorter paragraph. The words themselves, not a hash: a paragraph's key is looked up for every
     paragraph split, and only the few learned ones are kept."""
-    words = normalized_words(text[:_KEY_CHARS])
+    words = first_words(text, OPENING_WORDS, _KEY_CHARS)
     if len(words) < OPENING_WORDS:
         return None
-    return " ".join(words[:OPENING_WORDS])
+    return " ".join(words)
 
 
 def _is_lede(text: str, headline_words: int) -> bool:
