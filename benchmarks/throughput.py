@@ -472,7 +472,7 @@ def _per_story_work(part: list, learned: tuple[frozenset[str], ...], timed: Call
 
     def text_rows(texts: list[str]) -> list:
         parts = dd.text_sketches(texts, config, minhasher)
-        return [dd.text_row(part, config, bands, rows) for part in parts]
+        return dd.text_rows(parts, config, bands, rows)
 
     clear_word_caches(topic_shift, deck_split, dd, line_cues)
     memo, splitter, parse_config = FeatureMemo(), DeckSplitter(), ParseConfig()
@@ -505,7 +505,7 @@ def text_stages(files: list[Path]) -> dict:
     read_stream (decode, repair), dump_line_votes + is_repeated_boilerplate (FindRepeatedLines),
     dump_opening_votes + is_learned_opening (FindStoryOpenings), dump_pair_votes +
     is_learned_continuation (FindStoryContinuations), split_text, parse_draft, and the
-    sketches (per_distinct_text over text_sketches + text_row, in batches of about
+    sketches (per_distinct_text over text_sketches + text_rows, in batches of about
     SKETCH_BATCH_CHARS characters). No Beam: what is left of the end-to-end
     run beyond this (candidates, components, decisions, writing, and the runner itself) is
     everything else. Half of the sum is what two workers would need if these stages alone ran,

@@ -613,12 +613,24 @@ def estimated_jaccard(sig_a: bytes, sig_b: bytes) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
-def band_keys(signature: bytes, bands: int, rows: int) -> list[bytes]:
-    """One LSH key per band: 2-byte band index + that band's hash values (bytes)."""
-    width = 4  # bytes per uint32 hash value
-    if bands * rows * width > len(signature):
+_BAND_KEY_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def band_key_array(signatures: Sequence[bytes], bands: int, rows: int) -> np.ndarray:
+    """LSH bucket keys, (len(signatures), bands) uint64: the key of band b of a signature hashes
+    b and that band's `rows` hash values (a chain of fmix64 over them), so two signatures share
+    a band's key exactly when they agree on the whole band (but for chances of 2**-64, which
+    verification would turn away). numpy over a batch: a hash call per band and story cost as
+    much as the rest of a sketch's keys."""
+    width = bands * rows * 4  # bytes: 4 per uint32 hash value
+    if any(len(s) < width for s in signatures):
         raise ValueError("signature too short for bands x rows")
-    return [i.to_bytes(2, "big") + signature[i * rows * width : (i + 1) * rows * width] for i in range(bands)]
+    values = np.frombuffer(b"".join(s[:width] for s in signatures), dtype=">u4").astype(np.uint64)
+    values = values.reshape(len(signatures), bands, rows)
+    keys = np.tile(_fmix64_array(np.arange(1, bands + 1, dtype=np.uint64)), (len(signatures), 1))
+    for r in range(rows):
+        keys = _fmix64_array(keys * _BAND_KEY_MULTIPLIER + values[:, :, r])
+    return keys
 
 
 def key64(kind: bytes, data: bytes) -> int:
@@ -819,13 +831,22 @@ def compute_sketch(story: Story, config: DedupConfig, minhasher: MinHasher) -> S
     return compute_sketches([story], config, minhasher)[0]
 
 
-def candidate_keys(sketch: StorySketch | TextSketch, bands: int, rows: int, config: DedupConfig) -> list[int]:
+def candidate_keys(
+    sketch: StorySketch | TextSketch,
+    bands: int,
+    rows: int,
+    config: DedupConfig,
+    band_keys: Sequence[int] | None = None,
+) -> list[int]:
     """The bucket keys of a story: its LSH bands (near copies) and a consistent sample of its
     opening shingles (contained copies start where their container starts). None for a
-    wordless text (its empty signature would collide with every other wordless text)."""
+    wordless text (its empty signature would collide with every other wordless text).
+    band_keys: its row of `band_key_array`, when worked out for a batch already."""
     if not sketch.num_shingles:
         return []
-    keys = [key64(b"b", k) for k in band_keys(sketch.signature, bands, rows)]
+    if band_keys is None:
+        band_keys = band_key_array([sketch.signature], bands, rows)[0].tolist()
+    keys = list(band_keys)
     modulus = config.head_key_modulus
     for i, h in enumerate(unpack_u32(sketch.head).tolist()):
         key, sampled = head_key(h, modulus)
@@ -1718,13 +1739,26 @@ class TextRow(NamedTuple):
     body: PackedBody  # of the sketch for verification
 
 
-def text_row(part: TextSketch, config: DedupConfig, bands: int, rows: int) -> TextRow:
-    """The `TextRow` of a text from its `TextSketch` (with `_story_outputs`: `_sketch_outputs`)."""
+def text_row(
+    part: TextSketch, config: DedupConfig, bands: int, rows: int, band_keys: Sequence[int] | None = None
+) -> TextRow:
+    """The `TextRow` of a text from its `TextSketch` (with `_story_outputs`: `_sketch_outputs`;
+    band_keys: see candidate_keys)."""
     arrays = (part.signature, part.sample, part.head, part.shingle_set)
     if _slim(part, config):
         arrays = (b"", b"", part.head, part.shingle_set)
-    keys = _pack_keys(candidate_keys(part, bands, rows, config))
+    keys = _pack_keys(candidate_keys(part, bands, rows, config, band_keys))
     return TextRow(part.text_hash, part.num_shingles, keys, pack_body(part.text_hash, None, arrays))
+
+
+def text_rows(parts: Sequence[TextSketch], config: DedupConfig, bands: int, rows: int) -> list[TextRow]:
+    """`text_row` of each of a batch's sketches, their band keys worked out for all at once."""
+    signed = [i for i, part in enumerate(parts) if part.num_shingles]
+    band_keys: list[list[int] | None] = [None] * len(parts)
+    found = band_key_array([parts[i].signature for i in signed], bands, rows).tolist()
+    for i, row in zip(signed, found, strict=True):
+        band_keys[i] = row
+    return [text_row(part, config, bands, rows, keys) for part, keys in zip(parts, band_keys, strict=True)]
 
 
 def _story_outputs(story: Story, row: TextRow, with_sketch: bool = True):
@@ -1806,7 +1840,7 @@ class _SketchFn(beam.DoFn):
 
     def _text_rows(self, texts: list[str]) -> list[TextRow]:
         parts = text_sketches(texts, self._config, self._minhasher)
-        return [text_row(part, self._config, self._bands, self._rows) for part in parts]
+        return text_rows(parts, self._config, self._bands, self._rows)
 
 
 class _PreviousOutputsFn(beam.DoFn):

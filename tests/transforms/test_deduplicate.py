@@ -36,7 +36,7 @@ from transforms.deduplicate import (
     aligned_openings,
     apply_decision,
     assign_component,
-    band_keys,
+    band_key_array,
     best_container,
     best_edge,
     bucket_pairs,
@@ -363,17 +363,30 @@ def test_lsh_params_come_from_datasketch_optimiser():
     assert lsh_params(0.7, 128) == _optimal_param(0.7, 128, 0.5, 0.5) == (14, 9)  # computed
 
 
-def test_band_keys_hold_band_index_and_band_values():
+def test_band_keys_change_with_their_band_only_and_tell_bands_apart():
     sig = sketch(ARTICLE_A).signature
-    keys = band_keys(sig, 9, 13)
+    keys = band_key_array([sig], 9, 13)[0].tolist()
     assert len(keys) == 9 and len(set(keys)) == 9
-    assert all(len(k) == 2 + 13 * 4 for k in keys)
-    assert [int.from_bytes(k[:2], "big") for k in keys] == list(range(9))
-    assert keys[1][2:] == sig[13 * 4 : 26 * 4]
     changed = bytearray(sig)  # one changed hash value changes exactly one band key
     changed[20 * 4] ^= 0xFF
-    other = band_keys(bytes(changed), 9, 13)
+    other = band_key_array([bytes(changed)], 9, 13)[0].tolist()
     assert [i for i in range(9) if keys[i] != other[i]] == [1]
+    # the same values in another band make another key (a band's key holds its index)
+    shifted = sig[13 * 4 : 26 * 4] + sig[13 * 4 :]
+    assert band_key_array([shifted], 9, 13)[0].tolist()[0] != keys[1]
+    # a batch gives each signature the keys it has alone
+    batch = band_key_array([sig, bytes(changed), sig], 9, 13).tolist()
+    assert batch == [keys, other, keys]
+    with pytest.raises(ValueError, match="too short"):
+        band_key_array([sig[: 9 * 13 * 4 - 1]], 9, 13)
+
+
+def test_text_rows_of_a_batch_are_each_texts_own_rows():
+    texts = [ARTICLE_A.text, "* * *", TEASER_A.text, ARTICLE_A.text]
+    parts = dd.text_sketches(texts, CONFIG, MINHASHER)
+    rows = dd.text_rows(parts, CONFIG, BANDS, ROWS)
+    assert rows == [dd.text_row(part, CONFIG, BANDS, ROWS) for part in parts]
+    assert rows[1].keys == b"" and rows[0] == rows[3] and rows[0].keys != rows[2].keys
 
 
 def test_candidate_keys_share_bands_for_copies_and_openings_for_teasers():
@@ -392,7 +405,7 @@ def test_candidate_keys_are_the_bands_the_anchors_and_the_sampled_openings():
     """The definition, key by key (candidate_keys caches the opening keys by shingle)."""
     s = sketch(ARTICLE_A)
     heads = dd.unpack_u32(s.head).tolist()
-    expected = {dd.key64(b"b", k) for k in band_keys(s.signature, BANDS, ROWS)}
+    expected = set(band_key_array([s.signature], BANDS, ROWS)[0].tolist())
     for i, h in enumerate(heads):
         data = h.to_bytes(4, "little")
         if i < CONFIG.anchor_shingles or dd.key64(b"s", data) % CONFIG.head_key_modulus == 0:
