@@ -68,6 +68,9 @@ class _Flags(dict):
 
 def parameters_from_json(doc: dict[str, Any]) -> PunktParameters:
     """Punkt parameters from the JSON document written by tools/train_punkt.py (immutable sets)."""
+    from transforms.nltk_import import import_nltk
+
+    import_nltk()
     from nltk.tokenize.punkt import PunktParameters
 
     params = PunktParameters()
@@ -89,10 +92,13 @@ def load_punkt_parameters() -> PunktParameters:
 def _punkt_classes() -> tuple[type, type, type]:
     """(NewsPunktTokenizer, _LangVars, _Token), built on first use.
 
-    nltk's package import pulls in most of nltk and scipy.stats (seconds per process); the
-    pipeline's main process, which only builds the graph, never needs it, and a worker pays it
-    once, when it first splits sentences.
+    nltk's package import pulls in most of nltk (about a second per process, without scipy.stats:
+    see nltk_import); the pipeline's main process, which only builds the graph, never needs it,
+    and a worker pays it once, when it first splits sentences.
     """
+    from transforms.nltk_import import import_nltk
+
+    import_nltk()
     from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, PunktToken
 
     class NewsPunktTokenizer(PunktSentenceTokenizer):

@@ -47,6 +47,9 @@ def _stopwords() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def _stemmer():
+    from transforms.nltk_import import import_nltk
+
+    import_nltk()
     from nltk.stem.snowball import SnowballStemmer
 
     return SnowballStemmer("english")
