@@ -75,7 +75,7 @@ import re
 import struct
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple, TypeVar
 
@@ -1527,6 +1527,74 @@ def singleton_decision(story_id: str) -> Decision:
     return Decision(story_id, cluster_id(story_id))
 
 
+def decision_row(label: str, assignment: Assignment, edge: Edge | None) -> tuple[str, tuple]:
+    """(label, decision as a plain tuple): a few dozen bytes in the side input, not a pickled
+    dataclass."""
+    d = make_decision(label, assignment, edge)
+    return label, (d.id, d.cluster, d.duplicate_of, d.reason, d.similarity, assignment.component_size)
+
+
+def reason_edge(
+    label: str, assignment: Assignment, leader: str | None, edges_of: Callable[[str], Iterable[Edge]]
+) -> Edge | None:
+    """The edge a decision gives as its reason: an exact copy's to its leader, a dropped story's
+    `explaining_edge` among its verified edges (`edges_of(label)`, read only then), none for a
+    kept story."""
+    if leader is not None:
+        return Edge(leader, label, EXACT, 1.0)
+    if assignment.representative is None:
+        return None
+    return explaining_edge(label, assignment.representative, edges_of(label))
+
+
+def decide_component(
+    root: str,
+    members: Iterable[tuple[str, str | None]],
+    previous_cluster: str | None,
+    threshold: float,
+    edges_of: Callable[[str], Iterable[Edge]],
+) -> list[tuple[str, Assignment, Edge | None]]:
+    """(label, assignment, the edge that explains it) of today's members of one component, from
+    its (member, leader if an exact copy) pairs: an exact copy is explained by the exact edge to
+    its leader, a dropped story by `explaining_edge` of its verified edges (`edges_of`), a kept
+    one by none. What ChooseRepresentatives gives, one component at a time."""
+    leader_of = dict(members)
+    assigned = assign_component(root, leader_of.keys(), previous_cluster, threshold, leader_of)
+    return [
+        (label, assignment, reason_edge(label, assignment, leader_of.get(label), edges_of))
+        for label, assignment in assigned
+    ]
+
+
+def decide_all(
+    edges: Sequence[Edge],
+    roots: Mapping[str, str],
+    exact: Iterable[Edge],
+    previous_cluster: Callable[[str], str | None],
+    threshold: float,
+) -> Iterator[tuple[str, Assignment, Edge | None]]:
+    """`decide_component` of every component, when one place holds all the verified `edges`,
+    their `roots` (node -> root) and the `exact` edges (leader -> copy): what AddExactCopies and
+    ChooseRepresentatives give, without their shuffles (the only shard of a run, see
+    _ShardCandidatesFn). previous_cluster: an earlier run's root's cluster."""
+    copies_of: dict[str, list[str]] = defaultdict(list)
+    for e in exact:
+        copies_of[e.a].append(e.b)
+    rows = [(label, root, None) for label, root in roots.items()]
+    for leader, copies in copies_of.items():
+        rows += copy_roots(leader, copies, [roots[leader]] if leader in roots else [])
+    members_of: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for label, root, leader in rows:
+        members_of[root].append((label, leader))
+    edges_of: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        edges_of[e.a].append(e)
+        edges_of[e.b].append(e)
+    for root in sorted(members_of):
+        cluster = previous_cluster(root) if label_is_previous(root) else None
+        yield from decide_component(root, members_of[root], cluster, threshold, edges_of.__getitem__)
+
+
 # ------------------------------------------------------------------ signatures on disk
 
 
@@ -1920,29 +1988,59 @@ class _VerifyCounters:
 
 CONTAINED_CHOICES = "contained"
 PAIRS = "pairs"
-CONNECTED = "connected"
-ROOTS = "roots"
+DECISIONS = "decisions"
+ALONE = "alone"
+
+
+class ShardVerified(NamedTuple):
+    """What one key shard verified (`_ShardCandidatesFn.verify`)."""
+
+    pairs: list  # ((spoke, its sketch_key), ((hub, its sketch_key), ...)) it lacked a sketch for
+    edges: list[Edge]  # exact and near edges it verified
+    best: dict[str, ContainerChoice]  # each contained story's best container choice found
+    alone: bool  # the run's only shard, verifying every pair itself: it found every edge
 
 
 class _ShardCandidatesFn(beam.DoFn):
     """(shard, rows) -> candidate pairs, counting oversized buckets. A single shard's rows carry
     the packed sketches (of each text at least once): its pairs are verified here. Then it holds
-    every edge of the run, so it also connects them: each edge is tagged CONNECTED and each node's
-    (label, root) ROOTS, and the rounds of ConnectClusters get nothing. Otherwise ((spoke, its
-    sketch_key), ((hub, its sketch_key), ...)) are tagged PAIRS for `_VerifyFn`. (Edges out and
-    each contained story's best container choice tagged, for ConnectClusters, only if a single
-    shard ever lacked a sketch.)"""
+    every edge of the run, so it also connects them and, with the exact copies (a side input it
+    reads only then), decides every story that has a duplicate: each (label, decision row) is
+    tagged DECISIONS and one True tagged ALONE (the exact copies then skip AddExactCopies and
+    ChooseRepresentatives, whose shuffles get nothing). Otherwise ((spoke, its sketch_key),
+    ((hub, its sketch_key), ...)) are tagged PAIRS for `_VerifyFn`. (Edges out and each
+    contained story's best container choice tagged, for ConnectClusters, only if a single shard
+    ever lacked a sketch.)"""
 
     def __init__(self, config: DedupConfig):
         self._config = config
         self._oversized = counters.counter(counters.OVERSIZED_BUCKETS)
+        self._previous = counters.counter(counters.PREVIOUS_DUPLICATES)
 
     def setup(self):
         self._counters = _VerifyCounters()
 
-    def process(self, element, total: int):
+    def process(self, element, total: int, exact, previous_clusters):
         _, rows = element
-        rows = list(rows)
+        shard = self.verify(list(rows), total)
+        for spoke, keyed_hubs in shard.pairs:
+            yield beam.pvalue.TaggedOutput(PAIRS, (spoke, keyed_hubs))
+        if not shard.alone:
+            yield from shard.edges
+            yield from self._counters.choices(shard.best, CONTAINED_CHOICES)
+            return
+        connected, roots = resolved_outputs(shard.edges, shard.best)
+        yield beam.pvalue.TaggedOutput(ALONE, True)
+        exact_edges = (Edge(*e) for e in exact)
+        for label, assignment, edge in decide_all(
+            connected, roots, exact_edges, functools.partial(_get, previous_clusters), self._config.threshold
+        ):
+            if assignment.against_previous:
+                self._previous.inc()
+            yield beam.pvalue.TaggedOutput(DECISIONS, decision_row(label, assignment, edge))
+
+    def verify(self, rows: list[tuple[str, str, bytes, bytes]], total: int) -> ShardVerified:
+        """The shard's candidate pairs, verified where it holds both sketches."""
         found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
         self._oversized.inc(oversized)
         key_of = {label: sketch_key(label, text_key) for label, text_key, _, _ in rows}
@@ -1966,13 +2064,13 @@ class _ShardCandidatesFn(beam.DoFn):
         # them across shards), not one element per contained pair.
         best: dict[str, ContainerChoice] = {}
         edges: list[Edge] = []
+        pairs: list[tuple[tuple[str, str], tuple[tuple[str, str], ...]]] = []
         spokes: list[StorySketch] = []
         hub_lists: list[list[StorySketch]] = []
         for spoke in sorted(found):
             hubs = sorted(found[spoke])
             if key_of[spoke] not in packed:
-                keyed_hubs = tuple((hub, key_of[hub]) for hub in hubs)
-                yield beam.pvalue.TaggedOutput(PAIRS, ((spoke, key_of[spoke]), keyed_hubs))
+                pairs.append(((spoke, key_of[spoke]), tuple((hub, key_of[hub]) for hub in hubs)))
                 continue
             spokes.append(sketch(spoke))
             hub_lists.append([sketch(hub) for hub in hubs])
@@ -1980,15 +2078,7 @@ class _ShardCandidatesFn(beam.DoFn):
         for spoke_sketch, hubs_sketches, counts in zip(spokes, hub_lists, shared, strict=True):
             verified = verify_spoke(spoke_sketch, hubs_sketches, self._config, counts)
             edges.extend(self._counters.edges(verified, best))
-        if not alone:
-            yield from edges
-            yield from self._counters.choices(best, CONTAINED_CHOICES)
-            return
-        connected, roots = resolved_outputs(edges, best)
-        for edge in connected:
-            yield beam.pvalue.TaggedOutput(CONNECTED, edge)
-        for label in sorted(roots):
-            yield beam.pvalue.TaggedOutput(ROOTS, (label, roots[label]))
+        return ShardVerified(pairs, edges, best, alone)
 
 
 def _keyed(pcoll, config: DedupConfig):
@@ -2106,13 +2196,6 @@ class _UnionFindFn(beam.CombineFn):
         return {node: _find(parent, node) for node in parent}
 
 
-def _decision_row(label: str, assignment: Assignment, edge: Edge | None):
-    """(label, decision as a plain tuple): a few dozen bytes in the side input, not a pickled
-    dataclass."""
-    d = make_decision(label, assignment, edge)
-    return label, (d.id, d.cluster, d.duplicate_of, d.reason, d.similarity, assignment.component_size)
-
-
 class _AssignFn(beam.DoFn):
     """(root, [(member label, its leader if an exact copy)]) -> (label, assignment) for today's
     members of the component; an exact copy's decision tagged COPIES (its one edge is the
@@ -2138,8 +2221,8 @@ class _AssignFn(beam.DoFn):
             if leader is None:
                 yield label, assignment
             else:
-                edge = Edge(leader, label, EXACT, 1.0)
-                yield beam.pvalue.TaggedOutput(self.COPIES, _decision_row(label, assignment, edge))
+                edge = reason_edge(label, assignment, leader, lambda _: ())
+                yield beam.pvalue.TaggedOutput(self.COPIES, decision_row(label, assignment, edge))
 
 
 class _DecideFn(beam.DoFn):
@@ -2151,10 +2234,8 @@ class _DecideFn(beam.DoFn):
         if not assignments:  # an earlier run's story: nothing to decide
             return
         assignment = Assignment(*assignments[0])
-        edge = None
-        if assignment.representative is not None:  # a kept story needs no reason (nor its edges)
-            edge = explaining_edge(label, assignment.representative, (Edge(*e) for e in joined["edges"]))
-        yield _decision_row(label, assignment, edge)
+        edge = reason_edge(label, assignment, None, lambda _: (Edge(*e) for e in joined["edges"]))
+        yield decision_row(label, assignment, edge)
 
 
 class _ApplyFn(beam.DoFn):
@@ -2322,43 +2403,50 @@ class GroupBands(beam.PTransform):
     """Bucket rows -> candidate pairs from shared LSH bands and openings, grouped in shards of
     about `bucket_shard_stories` stories (one row per story and shard).
 
-    Returns {"connected", "roots"}: the edges a single shard verified itself and their
-    components; {"pairs", "store"}: the candidates and packed sketches `VerifyPairs` checks when
-    there are more shards (empty with one, and the other way round); {"edges", "contained"}:
-    what a single shard verified but could not connect (only if it lacked a sketch).
+    Returns {"decisions", "alone"}: the decision rows of a single shard that verified every pair
+    itself, and one True when it did; {"pairs", "store"}: the candidates and packed sketches
+    `VerifyPairs` checks when there are more shards (empty with one, and the other way round);
+    {"edges", "contained"}: what a single shard verified but could not connect (only if it
+    lacked a sketch). `exact` (GroupExactCopies' edges) and `previous_clusters` ((label, cluster)
+    of earlier runs' stories) are side inputs of the single shard's decisions.
     """
 
-    def __init__(self, config: DedupConfig):
+    def __init__(self, config: DedupConfig, exact, previous_clusters):
         super().__init__()
         self._config = config
+        self._exact = exact  # GroupExactCopies' edges, for a single shard
+        self._previous_clusters = previous_clusters
 
     def expand(self, rows):
         total = rows | "CountRows" >> beam.combiners.Count.Globally()
         sharded = rows | "ShardRows" >> beam.ParDo(
             _ShardRowsFn(self._config), beam.pvalue.AsSingleton(total)
         ).with_outputs(_ShardRowsFn.STORE, main="rows")
+        candidates = _ShardCandidatesFn(self._config)
         found = (
             sharded.rows
             | "GroupByShard" >> beam.GroupByKey()
             | "Candidates"
-            >> beam.ParDo(_ShardCandidatesFn(self._config), beam.pvalue.AsSingleton(total)).with_outputs(
-                CONTAINED_CHOICES, PAIRS, CONNECTED, ROOTS, main="edges"
-            )
+            >> beam.ParDo(
+                candidates,
+                beam.pvalue.AsSingleton(total),
+                beam.pvalue.AsIter(self._exact),  # read by a single shard only
+                _keyed(self._previous_clusters, self._config),
+            ).with_outputs(CONTAINED_CHOICES, PAIRS, DECISIONS, ALONE, main="edges")
         )
         return {
             "edges": found.edges,
             "contained": found[CONTAINED_CHOICES],
             "pairs": found[PAIRS],
             "store": sharded[_ShardRowsFn.STORE],
-            "connected": found[CONNECTED],
-            "roots": found[ROOTS],
+            "decisions": found[DECISIONS],
+            "alone": found[ALONE],
         }
 
 
 class VerifyPairs(beam.PTransform):
-    """GroupBands' output -> {"unconnected": verified edges whose components are still to be
-    found, "connected": those a single shard connected itself, "roots": their (label, root)};
-    one best container per contained story.
+    """GroupBands' output -> the verified edges whose components are still to be found (none
+    when a single shard decided everything itself); one best container per contained story.
 
     Pairs from several shards are merged per spoke by one GroupByKey and checked against the
     packed sketches, a keyed side input (`sketch_key` -> sketch): no sketch is shuffled with its
@@ -2384,8 +2472,7 @@ class VerifyPairs(beam.PTransform):
             | "GroupByContained" >> beam.GroupByKey()
             | "BestContainer" >> beam.ParDo(_BestContainerFn())
         )
-        unconnected = (found["edges"], verified.edges, contained) | "AllUnconnected" >> beam.Flatten()
-        return {"unconnected": unconnected, "connected": found["connected"], "roots": found["roots"]}
+        return (found["edges"], verified.edges, contained) | "AllUnconnected" >> beam.Flatten()
 
 
 class ConnectClusters(beam.PTransform):
@@ -2527,22 +2614,24 @@ class Deduplicate(beam.PTransform):
             config, self._bands, self._rows, previous if config.against else None
         )
         exact = signed["exact"] | "GroupExactCopies" >> GroupExactCopies()
-        candidates = signed["rows"] | "GroupBands" >> GroupBands(config)
-        checked = candidates | "VerifyPairs" >> VerifyPairs(config)
-        verified = (checked["connected"], checked["unconnected"]) | "AllVerified" >> beam.Flatten()
+        previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
+        candidates = signed["rows"] | "GroupBands" >> GroupBands(config, exact, previous_clusters)
+        verified = candidates | "VerifyPairs" >> VerifyPairs(config)
         # Most edges are exact copies hanging off their best-ranked copy: only the others go
         # through the rounds of ConnectClusters; the copies take their leader's root after, and
-        # are explained by that edge alone. A single shard connected its edges itself (the
-        # rounds then get none: each costs a few stages of fixed overhead, whatever it carries).
-        rounds = checked["unconnected"] | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
-        linked = (checked["roots"], rounds) | "AllLinked" >> beam.Flatten()
-        roots = (exact, linked) | "AddExactCopies" >> AddExactCopies()
-        previous_clusters = previous | "PreviousClusters" >> beam.Map(lambda s: (s.label, s.cluster))
-        decisions = (
-            roots,
-            verified,
-            previous_clusters,
-        ) | "ChooseRepresentatives" >> ChooseRepresentatives(config)
+        # are explained by that edge alone. A single shard decided every story itself (the
+        # rounds and joins then get nothing: each costs a few stages of fixed overhead, whatever
+        # it carries), so the exact copies go on only without one.
+        rounds = verified | "ConnectClusters" >> ConnectClusters(config.cc_rounds)
+        sharded_exact = exact | "ExactIfSharded" >> beam.FlatMap(
+            lambda edge, alone: () if alone else (edge,),
+            beam.pvalue.AsSingleton(candidates["alone"], default_value=False),
+        )
+        roots = (sharded_exact, rounds) | "AddExactCopies" >> AddExactCopies()
+        chosen = (roots, verified, previous_clusters) | "ChooseRepresentatives" >> (
+            ChooseRepresentatives(config)
+        )
+        decisions = (candidates["decisions"], chosen) | "AllDecisions" >> beam.Flatten()
         # The openings of today's articles: a teaser dropped for one has its deck re-cut there.
         openings = stories | "ArticleOpenings" >> beam.FlatMap(article_opening, config.shingle_size)
         applied = stories | "ApplyDecisions" >> beam.ParDo(

@@ -36,13 +36,13 @@ from transforms.deduplicate import (
     _DASHES,
     _DOUBLE_QUOTES,
     _SINGLE_QUOTES,
-    CONNECTED,
+    ALONE,
     CONTAINED,
     CONTAINED_CHOICES,
+    DECISIONS,
     EXACT,
     NEAR,
     PAIRS,
-    ROOTS,
     ContainerChoice,
     Edge,
     _ShardCandidatesFn,
@@ -53,6 +53,8 @@ from transforms.deduplicate import (
     bucket_pairs,
     compute_sketches,
     connected_components,
+    decide_all,
+    decision_row,
     normalise_for_hash,
     per_distinct_text,
     resolved_outputs,
@@ -237,16 +239,24 @@ def test_a_copy_s_sketch_is_another_copy_s_with_its_own_id_and_rank():
 ONE_SHARD, TWO_SHARDS = 10, CONFIG.bucket_shard_stories + 1
 
 
-def _candidate_outputs(rows, total: int = ONE_SHARD):
+def _candidate_outputs(rows, total: int = ONE_SHARD, exact=()):
     fn = _ShardCandidatesFn(CONFIG)
     fn.setup()
-    outputs = list(fn.process((0, rows), total))
+    outputs = list(fn.process((0, rows), total, exact, {}))
     return [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
 
 
-def _near_and_containers(outputs) -> tuple[list[Edge], dict[str, Edge]]:
-    """A single shard's CONNECTED edges as (near or exact edges, {contained: its container's edge})."""
-    connected = [e for tag, e in outputs if tag == CONNECTED]
+def _connected(rows, total: int = ONE_SHARD) -> tuple[list[Edge], dict[str, str]]:
+    """The edges a single shard verified (then each contained story's container) and their roots."""
+    fn = _ShardCandidatesFn(CONFIG)
+    fn.setup()
+    shard = fn.verify(rows, total)
+    return resolved_outputs(shard.edges, shard.best)
+
+
+def _near_and_containers(rows) -> tuple[list[Edge], dict[str, Edge]]:
+    """A single shard's edges as (near or exact edges, {contained: its container's edge})."""
+    connected, _ = _connected(rows)
     return [e for e in connected if e.reason != CONTAINED], {
         e.a: e for e in connected if e.reason == CONTAINED
     }
@@ -268,8 +278,8 @@ def _one_shard_rows() -> list[tuple[str, str, bytes, bytes]]:
 def test_a_shard_verifies_copies_from_one_row_s_sketch_of_their_text():
     rows = _one_shard_rows()
     full = _candidate_outputs(rows)
-    # the only shard, holding every edge of the run: it connects them itself
-    assert {tag for tag, _ in full} == {CONNECTED, ROOTS}
+    # the only shard, holding every edge of the run: it connects them and decides itself
+    assert {tag for tag, _ in full} == {DECISIONS, ALONE}
     for keep in (min, max):  # the best-ranked copy's own sketch, or another copy's
         carrier: dict[str, str] = {}
         for label, key, _, _ in rows:
@@ -309,7 +319,6 @@ class _CountingStore(dict):
 
 def test_pairs_from_several_shards_verify_as_one_shard_does_each_sketch_looked_up_once():
     rows = _one_shard_rows()
-    full = _candidate_outputs(rows)
     slim = [(label, key, keys, b"") for label, key, keys, _ in rows]
     pairs = [value for _, value in _candidate_outputs(slim, TWO_SHARDS)]
     store = _CountingStore({sketch_key(label, key): blob for label, key, _, blob in rows if blob})
@@ -317,7 +326,7 @@ def test_pairs_from_several_shards_verify_as_one_shard_does_each_sketch_looked_u
     fn.setup()
     outputs = [o for (spoke, hubs) in pairs for o in fn.process((spoke, [hubs]), store)]
     got = [(o.tag, o.value) if isinstance(o, beam.pvalue.TaggedOutput) else ("edge", o) for o in outputs]
-    near, containers = _near_and_containers(full)
+    near, containers = _near_and_containers(rows)
     assert [e for tag, e in got if tag == "edge"] == near
     # each contained story ends with the same container (the shard kept only each one's best)
     assert _best_containers(got) == containers
@@ -327,9 +336,7 @@ def test_pairs_from_several_shards_verify_as_one_shard_does_each_sketch_looked_u
 
 
 def test_the_only_shard_gives_each_node_of_its_edges_its_component_s_smallest_label():
-    full = _candidate_outputs(_one_shard_rows())
-    connected = [e for tag, e in full if tag == CONNECTED]
-    roots = dict(value for tag, value in full if tag == ROOTS)
+    connected, roots = _connected(_one_shard_rows())
     reasons = {e.reason for e in connected}
     assert CONTAINED in reasons and reasons & {NEAR, EXACT}
     assert roots == connected_components((e.a, e.b) for e in connected)
@@ -339,10 +346,33 @@ def test_the_only_shard_gives_each_node_of_its_edges_its_component_s_smallest_la
     assert all(roots[label] == min(n for n in roots if roots[n] == roots[label]) for label in roots)
 
 
+def test_the_only_shard_decides_every_story_with_a_duplicate_exact_copies_too():
+    rows = _one_shard_rows()
+    connected, roots = _connected(rows)
+    by_text = defaultdict(list)
+    for s in compute_sketches(STORIES, CONFIG, MINHASHERS[CONFIG.minhash_engine]):
+        by_text[s.text_hash].append(s.label)
+    exact = [
+        Edge(min(labels), other, EXACT, 1.0) for labels in by_text.values() for other in sorted(labels)[1:]
+    ]
+    assert len(exact) >= 3
+    got = dict(
+        value for tag, value in _candidate_outputs(rows, exact=[tuple(e) for e in exact]) if tag == DECISIONS
+    )
+    decided = decide_all(connected, roots, exact, lambda root: None, CONFIG.threshold)
+    assert got == dict(decision_row(*d) for d in decided)
+    # every copy is dropped as exact (for the best-ranked copy, or for the story kept over it)
+    for edge in exact:
+        assert got[edge.b][2] is not None
+    assert {row[3] for row in got.values()} >= {EXACT, NEAR, CONTAINED}
+    # without the copies, only the nodes of the verified edges are decided
+    alone = dict(value for tag, value in _candidate_outputs(rows) if tag == DECISIONS)
+    assert set(alone) == set(roots) < set(got)
+
+
 def test_a_single_shard_missing_a_sketch_leaves_its_edges_to_the_rounds():
     rows = _one_shard_rows()
-    full = _candidate_outputs(rows)
-    near, containers = _near_and_containers(full)
+    near, containers = _near_and_containers(rows)
     found, _ = shard_candidates(rows, CONFIG.max_bucket_size, CONFIG.bucket_hubs)
     hubs = set().union(*found.values())
     key_of = {label: key for label, key, _, _ in rows}
@@ -351,7 +381,7 @@ def test_a_single_shard_missing_a_sketch_leaves_its_edges_to_the_rounds():
     holed = [(label, k, keys, b"" if k == key_of[lacking] else blob) for label, k, keys, blob in rows]
     got = _candidate_outputs(holed)
     tags = {tag for tag, _ in got}
-    assert not tags & {CONNECTED, ROOTS}
+    assert not tags & {DECISIONS, ALONE}
     assert [value[0][0] for tag, value in got if tag == PAIRS] == [lacking]
     # what it did verify goes on as before: edges and container choices, for the rounds
     assert "edge" in tags and {e for tag, e in got if tag == "edge"} <= set(near)
