@@ -8,7 +8,16 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import offline_test_pipeline
-from transforms.learned_keys import DistinctCountFn, LearnedKeysFn, LearnKeys, value_id
+from transforms import learned_keys
+from transforms.learned_keys import (
+    COUNT_PARTS,
+    DistinctCountFn,
+    LearnKeys,
+    MergeCountsFn,
+    PartialCountsFn,
+    count_part,
+    value_id,
+)
 
 
 def _count(fn: DistinctCountFn, values) -> tuple:
@@ -35,17 +44,38 @@ def test_value_ids_are_stable_64_bit_numbers() -> None:
     assert 0 <= value_id("a") < 2**64
 
 
-def test_keys_with_enough_distinct_values_pass_through_the_stage() -> None:
-    votes = [("k1", 1), ("k1", 1), ("k1", 2), ("k2", 1), ("k2", 1), ("k3", 3), ("k3", 4), ("k3", 5)]
-    with offline_test_pipeline() as p:
-        keys = (
-            p
-            | beam.Create(votes)
-            | beam.CombinePerKey(DistinctCountFn(2))
-            | beam.Filter(lambda kv: kv[1] >= 2)
-            | beam.ParDo(LearnedKeysFn("test.learned"))
-        )
-        assert_that(keys, equal_to(["k1", "k3"]))
+def _bundle(fn: PartialCountsFn, dumps) -> list:
+    """One bundle of the vote step: what it sends, unwrapped."""
+    fn.start_bundle()
+    sent = [out for dump in dumps for out in fn.process(dump) or ()]
+    return sent + [wv.value for wv in fn.finish_bundle()]
+
+
+def test_bundles_send_partial_counts_by_part_and_the_merge_keeps_what_passes(monkeypatch) -> None:
+    votes = {"a": [("k1", 1), ("k2", 1)], "b": [("k1", 2), ("k2", 1)], "c": [("k1", 3), ("k3", 9), ("k3", 8)]}
+    counting = DistinctCountFn(2)
+    partial = PartialCountsFn(votes.get, counting)
+    sent = _bundle(partial, ["a", "b"]) + _bundle(partial, ["c"])
+    # one element per part and bundle, holding that part's keys with their accumulators
+    assert all(part == count_part(key, COUNT_PARTS) for part, counts in sent for key in counts)
+    assert len(sent) == len({count_part(k, COUNT_PARTS) for k in ("k1", "k2")}) + len(
+        {count_part(k, COUNT_PARTS) for k in ("k1", "k3")}
+    )
+    merge = MergeCountsFn(counting, lambda n: n >= 2, "test.learned")
+    merge.setup()
+    by_part: dict[int, list] = {}
+    for part, counts in sent:
+        by_part.setdefault(part, []).append(counts)
+    learned = {key for item in by_part.items() for key in merge.process(item)}
+    assert learned == {"k1", "k3"}  # k2: one value twice
+    # a bundle holding too many keys sends them on early; the merge learns the same
+    monkeypatch.setattr(learned_keys, "MAX_BUNDLE_KEYS", 1)
+    early = _bundle(partial, ["a", "b", "c"])
+    assert len(early) > len(sent)
+    by_part = {}
+    for part, counts in early:
+        by_part.setdefault(part, []).append(counts)
+    assert {key for item in by_part.items() for key in merge.process(item)} == learned
 
 
 def test_the_plain_loop_learns_what_the_stage_learns() -> None:
