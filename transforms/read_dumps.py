@@ -867,6 +867,11 @@ class _ReadFileFn(beam.DoFn):
         self.rejected_chars = counters.counter(counters.READ_REJECTED_CHARS)
         self.by_reason = {reason: counters.counter(counters.read_rejected(reason)) for reason in REASONS}
 
+    def setup(self):
+        from transforms.gc_tuning import tune_for_batch
+
+        tune_for_batch()  # see gc_tuning: the first stage a worker runs, and the learning in it
+
     def process(self, readable: fileio.ReadableFile):
         uri = readable.metadata.path
         size = int(getattr(readable.metadata, "size_in_bytes", 0) or 0)
