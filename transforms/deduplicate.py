@@ -28,16 +28,19 @@ never a story's text):
    rounds (Kiveris et al. 2014) unrolled `cc_rounds` times, a convergence check, and a
    union-find over the (counted) edges of the components not yet converged. With a single
    key shard (up to `bucket_shard_stories` stories) that shard found every edge of the run, so
-   it connects them itself with the same union-find (`resolved_outputs`), and the rounds get
-   no edge: a round's stages cost their fixed overhead on any runner, whatever they carry.
+   it connects them itself with the same union-find (`resolved_outputs`) and, given the exact
+   copies as a side input, makes step 6's decisions itself too (`decide_all`, from the same
+   functions); the rounds and step 6's joins then get no element: their stages cost their
+   fixed overhead on any runner, whatever they carry.
 6. `ChooseRepresentatives`: the kept story of each cluster is its best member (untruncated
    article first, then the text most pages carry — the largest group of exact copies — then
    longest, then smallest id; an earlier run's story before any of today's: see kept_story);
    the decisions {id -> cluster, duplicate_of, reason, similarity} of the stories that have a
-   duplicate are a side input of a ParDo over the stories, so texts
-   never go through a GroupByKey. An exact copy's reason is "exact" (its one edge, to its
-   text's best-ranked copy); any other dropped story's is its verified relation to the kept
-   story, else its strongest verified one (never an exact edge to one of its own copies).
+   duplicate (`assign_component` of each component, `reason_edge` of each story) are a side
+   input of a ParDo over the stories, so texts never go through a GroupByKey. An exact copy's
+   reason is "exact" (its one edge, to its text's best-ranked copy); any other dropped story's
+   is its verified relation to the kept story, else its strongest verified one (never an exact
+   edge to one of its own copies).
 
 Shingle hashes (everything in a sketch is built from them; `SHINGLE_HASH` names this version):
 the words of a text are `re.findall(r"\\w+", text.lower())`; a shingle is n consecutive words
