@@ -2043,7 +2043,7 @@ class _ShardCandidatesFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DECISIONS, decision_row(label, assignment, edge))
 
     def verify(self, rows: list[tuple[str, str, bytes, bytes]], total: int) -> ShardVerified:
-        """The shard's candidate pairs, verified where it holds both sketches."""
+        """The shard's candidate pairs, verified where it holds both sketches (`ShardVerified`)."""
         found, oversized = shard_candidates(rows, self._config.max_bucket_size, self._config.bucket_hubs)
         self._oversized.inc(oversized)
         key_of = {label: sketch_key(label, text_key) for label, text_key, _, _ in rows}
@@ -2425,13 +2425,12 @@ class GroupBands(beam.PTransform):
         sharded = rows | "ShardRows" >> beam.ParDo(
             _ShardRowsFn(self._config), beam.pvalue.AsSingleton(total)
         ).with_outputs(_ShardRowsFn.STORE, main="rows")
-        candidates = _ShardCandidatesFn(self._config)
         found = (
             sharded.rows
             | "GroupByShard" >> beam.GroupByKey()
             | "Candidates"
             >> beam.ParDo(
-                candidates,
+                _ShardCandidatesFn(self._config),
                 beam.pvalue.AsSingleton(total),
                 beam.pvalue.AsIter(self._exact),  # read by a single shard only
                 _keyed(self._previous_clusters, self._config),
