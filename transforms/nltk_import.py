@@ -28,6 +28,15 @@ def import_nltk() -> None:
     sys.modules[_HIDDEN] = None  # an import of it now raises ImportError (see importlib docs)
     try:
         import nltk  # noqa: F401
+    except ImportError:
+        # an nltk that needs scipy.stats after all: the modules that failed were taken out of
+        # sys.modules, so importing again (scipy.stats visible) completes the import
+        _unhide()
+        import nltk  # noqa: F401
     finally:
-        if sys.modules.get(_HIDDEN, False) is None:
-            del sys.modules[_HIDDEN]
+        _unhide()
+
+
+def _unhide() -> None:
+    if sys.modules.get(_HIDDEN, False) is None:
+        del sys.modules[_HIDDEN]

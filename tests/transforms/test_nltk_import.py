@@ -36,3 +36,19 @@ def test_import_nltk_after_scipy_stats_keeps_it():
         "print(fisher_exact is scipy.stats.fisher_exact, sys.modules['scipy.stats'] is scipy.stats)"
     )
     assert out == "True True"
+
+
+def test_an_nltk_that_needs_scipy_stats_still_imports(tmp_path):
+    """A stand-in package whose import needs scipy.stats unguarded: import_nltk falls back."""
+    pytest.importorskip("scipy.stats")
+    package = tmp_path / "nltk"
+    package.mkdir()
+    (package / "__init__.py").write_text("from scipy.stats import norm\nHALF = norm.cdf(0)\n")
+    out = _run(
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from transforms.nltk_import import import_nltk\n"
+        "import_nltk()\n"
+        "import nltk\n"
+        "print(nltk.HALF, sys.modules['scipy.stats'] is not None)"
+    )
+    assert out == "0.5 True"
