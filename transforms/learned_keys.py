@@ -60,6 +60,16 @@ def count_part(key: str, parts: int) -> int:
     return zlib.crc32(key.encode("utf-8")) % parts
 
 
+def fold_votes(
+    accumulators: dict[str, object], votes: Iterable[tuple[str, object]], counting: beam.CombineFn
+) -> None:
+    """Add (key, vote) pairs to their keys' accumulators (new keys start from an empty one)."""
+    add, create = counting.add_input, counting.create_accumulator
+    for key, vote in votes:
+        acc = accumulators.get(key)
+        accumulators[key] = add(create() if acc is None else acc, vote)
+
+
 class LearnKeys(beam.PTransform):
     """PCollection[Dump] -> PCollection[str]: the keys the dumps vote for that pass.
 
@@ -91,14 +101,11 @@ class LearnKeys(beam.PTransform):
         times the text stages with it)."""
         if not self._enabled:
             return frozenset()
-        counting, accumulators = self._counting, {}
+        accumulators: dict[str, object] = {}
         for dump in dumps:
-            for key, vote in self._votes_of(dump):
-                acc = accumulators.get(key)
-                accumulators[key] = counting.add_input(
-                    counting.create_accumulator() if acc is None else acc, vote
-                )
-        return frozenset(k for k, acc in accumulators.items() if self._learned(counting.extract_output(acc)))
+            fold_votes(accumulators, self._votes_of(dump), self._counting)
+        extract = self._counting.extract_output
+        return frozenset(k for k, acc in accumulators.items() if self._learned(extract(acc)))
 
     def expand(self, dumps):
         if not self._enabled:
@@ -123,12 +130,8 @@ class PartialCountsFn(beam.DoFn):
         self._accumulators: dict[str, object] = {}
 
     def process(self, dump):
-        add, create = self._counting.add_input, self._counting.create_accumulator
-        accumulators = self._accumulators
-        for key, vote in self._votes_of(dump):
-            acc = accumulators.get(key)
-            accumulators[key] = add(create() if acc is None else acc, vote)
-        if len(accumulators) >= MAX_BUNDLE_KEYS:
+        fold_votes(self._accumulators, self._votes_of(dump), self._counting)
+        if len(self._accumulators) >= MAX_BUNDLE_KEYS:
             yield from self._parts()
 
     def finish_bundle(self):
