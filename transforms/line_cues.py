@@ -104,6 +104,16 @@ BOILERPLATE = "boilerplate"
 BYLINE = "byline"
 DATELINE = "dateline"
 CREDIT = "credit"
+# Every kind boilerplate_kind gives: the non-story lines known without looking at the corpus.
+BUILTIN_KINDS = (BOILERPLATE, BYLINE, DATELINE, CREDIT)
+
+
+def stripped_lines(text: str) -> list[str]:
+    """The non-blank lines of a dump, stripped, as the splitter reads them: maximal runs of
+    characters other than "\\r" and "\\n" (see accounting). The corpus-learning stages read
+    the same lines: str.splitlines would also cut at U+2028 and U+2029, which stay inside a line
+    (ReadDumps turns the other line-breaking controls into "\\n")."""
+    return [s for s in (ln.strip() for ln in text.replace("\r", "\n").split("\n")) if s]
 
 
 MAX_CREDIT_CHARS = 200  # no rule below looks at a longer line

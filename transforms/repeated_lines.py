@@ -69,7 +69,7 @@ class LineContext(NamedTuple):
 
 def line_contexts(text: str) -> Iterator[tuple[str, LineContext]]:
     """(key of a candidate line, its LineContext) for each candidate line of a dump."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = line_cues.stripped_lines(text)
     earlier: tuple[str, ...] = ()  # first words of the two nearest earlier paragraph lines
     preceding = None  # their key, computed when a candidate line asks for it
     for i, line in enumerate(lines):

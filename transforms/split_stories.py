@@ -30,7 +30,7 @@ ROLE_PARAGRAPH = "paragraph"
 ROLE_TITLE = "title"
 ROLE_KICKER = "kicker"  # a teaser line opening with a KICKER: label
 REPEATED = "repeated"  # boilerplate learned from the corpus (repeated_lines)
-NON_STORY_ROLES = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT, REPEATED)
+NON_STORY_ROLES = (*line_cues.BUILTIN_KINDS, REPEATED)
 # Boilerplate that neither opens nor closes a story (bylines open one, credits close one).
 _PLAIN_BOILERPLATE = (line_cues.BOILERPLATE, REPEATED)
 CONTENT_ROLES = (ROLE_PARAGRAPH, ROLE_TITLE, ROLE_KICKER)
@@ -605,10 +605,6 @@ def known_openings(lines: Sequence[TextLine], openings: frozenset[str]) -> froze
     )
 
 
-# Lines story_continuations reads (it reads a dump before any split): all but built-in boilerplate.
-_PAIRED_OUT = (line_cues.BOILERPLATE, line_cues.BYLINE, line_cues.DATELINE, line_cues.CREDIT)
-
-
 def joined_lines(lines: Sequence[TextLine], continuations: frozenset[str]) -> frozenset[int]:
     """Indices of the story lines whose pair with the line above (story_continuations.pair_key,
     over lines that are no built-in boilerplate) is in `continuations`, when that line is a
@@ -620,7 +616,7 @@ def joined_lines(lines: Sequence[TextLine], continuations: frozenset[str]) -> fr
     previous_end: str | None = None
     previous_is_story = False
     for i, ln in enumerate(lines):
-        if ln.role in _PAIRED_OUT:
+        if ln.role in line_cues.BUILTIN_KINDS:  # story_continuations reads a dump without them
             continue
         is_story = ln.role in CONTENT_ROLES
         if previous_end is not None and previous_is_story and is_story:

@@ -52,9 +52,7 @@ def pair_key(end: str, start: str) -> str:
 def content_lines(text: str) -> list[str]:
     """A dump's lines as pairs are read: non-blank, stripped, without built-in boilerplate
     (bylines, datelines, advertisements: a copy of an article gets other ones)."""
-    return [
-        s for s in (ln.strip() for ln in text.splitlines()) if s and line_cues.boilerplate_kind(s) is None
-    ]
+    return [s for s in line_cues.stripped_lines(text) if line_cues.boilerplate_kind(s) is None]
 
 
 def dump_pair_votes(dump) -> Iterator[tuple[str, int]]:

@@ -104,7 +104,7 @@ def cued_openings(text: str) -> Iterator[tuple[str, str | None]]:
     each paragraph of a dump that opens a story on its own evidence: right under a
     headline-shaped line, or as the dump's first line. (Any line above: the fixture lines over a
     match report's "BBC1, Five Live and this website" are the same on every copy of it.)"""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = line_cues.stripped_lines(text)
     previous: str | None = None  # the nearest earlier line (not boilerplate)
     headline: tuple[int, str | None] | None = None  # (words of the headline, the line above it)
     skipped = 0

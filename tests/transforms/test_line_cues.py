@@ -216,3 +216,29 @@ def test_short_line_kinds_are_cached_but_long_lines_are_not_held() -> None:
     odd = "word  " * 1_000  # long, with double spaces: past the fast path for paragraphs
     assert line_cues.boilerplate_kind(odd) is None
     assert line_cues._short_line_kind.cache_info().currsize == 1
+
+
+_ODD_BREAKS = "  First line\u2028still the first \r\nsecond\r\rthird\n \t\nfourth  "
+
+
+def test_stripped_lines_are_the_splitters_lines():
+    from transforms.split_stories import text_lines
+
+    lines = line_cues.stripped_lines(_ODD_BREAKS)
+    assert lines == ["First line\u2028still the first", "second", "third", "fourth"]
+    assert lines == [ln.text for ln in text_lines(_ODD_BREAKS)]
+
+
+def test_learning_stages_read_the_splitters_lines():
+    from transforms import repeated_lines, story_continuations
+
+    # U+2028 stays inside a line for the splitter: the votes must not cut there either
+    assert story_continuations.content_lines(_ODD_BREAKS) == line_cues.stripped_lines(_ODD_BREAKS)
+    text = "Weather for the week ahead\u2028More news\nA paragraph that stands under it here."
+    keys = [key for key, _ in repeated_lines.line_contexts(text)]
+    assert repeated_lines.line_key("More news") not in keys
+
+
+def test_builtin_kinds_are_what_boilerplate_kind_gives():
+    samples = ["Advertisement", "By John Smith", "LONDON (Reuters) -", "Additional reporting by Jane Smith"]
+    assert {line_cues.boilerplate_kind(s) for s in samples} == set(line_cues.BUILTIN_KINDS)
